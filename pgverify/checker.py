@@ -1,0 +1,362 @@
+"""The small trusted loop: each step → a verdict, each goal → reached or not.
+
+For a step ``A rel B`` three ways lead to a verdict:
+
+* the numeric falsifier (``falsify``) evaluates both sides on random finite
+  models; a clear mismatch is ``refuted``, with the model as counterexample;
+* the symbolic engine (``symbolic``) normalizes both sides with sympy; a proof
+  is ``proved`` (and only a proof is);
+* agreement on every model tried, without a proof, is ``checked``; anything
+  else is ``unknown`` with the reason.
+
+A concrete counterexample always wins: a step the models refute is refuted
+whatever the symbolic engine says.  Each step runs in a worker with a time
+limit (``limits``), so a step that makes sympy hang becomes ``unknown``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import falsify, rules
+from . import model as m
+from .limits import Crashed, TimedOut, run_jobs
+from .semantics import Context, build_context
+
+PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
+OK, MISMATCH, UNKNOWN_RULE = "ok", "mismatch", "unknown-rule"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to check: the seed of the random models, the time limit per step, strictness."""
+
+    seed: int = 0
+    time_limit: float = 5.0
+    strict: bool = False
+    models: int = 6
+
+
+@dataclass
+class StepResult:
+    line: int
+    column: int
+    relation: str
+    verdict: str
+    text: str = ""
+    lhs: str = ""
+    rhs: str = ""
+    justification: str | None = None
+    rules: list[str] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+    message: str = ""
+    counterexample: dict[str, Any] | None = None
+    difference: tuple[str, str] | None = None
+    models: int = 0
+    suggestions: list[str] = field(default_factory=list)
+    diagnosis: dict[str, str] | None = None
+
+
+@dataclass
+class DerivationResult:
+    title: str
+    line: int
+    goal: str | None
+    goal_message: str
+    steps: list[StepResult]
+    lemma: str | None = None
+
+
+@dataclass
+class FileResult:
+    path: str
+    errors: list[m.SyntaxIssue]
+    derivations: list[DerivationResult]
+    lines: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- citations
+
+
+@dataclass(frozen=True)
+class Citation:
+    rules: tuple[str, ...]          # canonical rule names and lemma names
+    unknown: tuple[str, ...]        # items that name nothing
+    suggestions: tuple[str, ...]
+
+
+def read_citation(justification: m.Justification, lemmas: dict[str, Any]) -> Citation:
+    """Resolve ``by …`` items to canonical rule names and lemma names."""
+    found: list[str] = []
+    unknown: list[str] = []
+    suggestions: list[str] = []
+    for item in justification.items:
+        if item in lemmas:
+            found.append(item)
+            continue
+        pieces = rules.split_justification(item)
+        for piece in pieces:
+            rule = rules.lookup(piece)
+            if rule is not None:
+                found.append(rule.name)
+            elif piece in lemmas:
+                found.append(piece)
+            else:
+                unknown.append(piece)
+                suggestions.extend(rules.suggest(piece) + [n for n in lemmas if _close_name(n, piece)])
+    return Citation(tuple(dict.fromkeys(found)), tuple(unknown), tuple(dict.fromkeys(suggestions)))
+
+
+def _close_name(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() > 0.7
+
+
+# --------------------------------------------------------------------------- one step
+
+
+def _prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: frozenset[str] | None) -> Any:
+    from . import symbolic  # imported lazily: sympy is the slow part of start-up
+
+    return symbolic.prove(lhs, rhs, relation, ctx, allowed)
+
+
+def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
+    """Decide one step (runs inside the worker)."""
+    result = StepResult(step.span.line, step.span.column, step.relation, UNKNOWN, text=step.text)
+    citation = read_citation(step.justification, ctx.lemmas) if step.justification else None
+    if citation is not None:
+        result.rules = list(citation.rules)
+        result.cited = list(step.justification.items) if step.justification else []
+    if step.previous is None or step.expr is None:
+        result.message = ("this line could not be read (see the error above)" if step.expr is None
+                          else "the line before could not be read, so this step has nothing to relate to")
+        return result
+    result.lhs, result.rhs = m.show(step.previous), m.show(step.expr)
+    try:
+        outcome = falsify.compare(step.previous, step.expr, step.relation, ctx, options.seed, options.models)
+    except falsify.NameProblem as problem:
+        result.message = str(problem)
+        return result
+    except falsify.Unsupported as why:
+        outcome = falsify.Outcome("unknown", reason=str(why))
+    if outcome.status == "differ":
+        result.verdict = REFUTED
+        result.counterexample = outcome.counterexample
+        result.message = "the two sides differ in a finite model"
+        if outcome.evaluator is not None:
+            result.difference = locate_difference(step.previous, step.expr, outcome.evaluator)
+        _judge_citation(result, citation, step, ctx, valid=False)
+        return result
+    proof = _try_prove(step.previous, step.expr, step.relation, ctx, None)
+    if proof is not None and proof.proved:
+        result.verdict = PROVED
+        result.models = outcome.models
+        result.message = "proved symbolically" + (f"; agrees on {outcome.models} random models"
+                                                  if outcome.status == "agree" else "")
+    elif outcome.status == "agree":
+        result.verdict = CHECKED
+        result.models = outcome.models
+        why = f" ({proof.reason})" if proof is not None and proof.reason else ""
+        result.message = f"holds on {outcome.models} random finite models; no symbolic proof{why}"
+    else:
+        result.message = outcome.reason or (proof.reason if proof is not None else "")
+    if result.verdict in (PROVED, CHECKED):
+        _judge_citation(result, citation, step, ctx, valid=True, proved=result.verdict == PROVED)
+    elif citation is not None:
+        _judge_citation(result, citation, step, ctx, valid=None)
+    return result
+
+
+def _try_prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: frozenset[str] | None) -> Any:
+    try:
+        return _prove(lhs, rhs, relation, ctx, allowed)
+    except (RecursionError, MemoryError):
+        raise
+    except Exception as err:  # noqa: BLE001 - sympy can fail in many ways; a failed proof is no proof
+        return _NoProof(f"the symbolic engine failed: {type(err).__name__}")
+
+
+@dataclass(frozen=True)
+class _NoProof:
+    reason: str
+    proved: bool = False
+
+
+def _judge_citation(result: StepResult, citation: Citation | None, step: m.Step, ctx: Context,
+                    valid: bool | None, proved: bool = False) -> None:
+    if citation is None:
+        return
+    if citation.unknown:
+        result.justification = UNKNOWN_RULE
+        result.suggestions = list(citation.suggestions)
+        names = ", ".join(f"'{u}'" for u in citation.unknown)
+        hint = f"; did you mean {', '.join(citation.suggestions[:3])}?" if citation.suggestions else ""
+        result.message += f"; no rule named {names}{hint}"
+        return
+    if valid is False:
+        result.justification = MISMATCH
+        return
+    if valid is None:
+        return
+    assert step.previous is not None and step.expr is not None
+    if not citation.rules:
+        return
+    if not proved:
+        # no proof with every rule: the cited rules cannot be confirmed either way; accept them as given
+        result.justification = OK
+        result.message += "; the cited rules were not verified symbolically"
+        return
+    by_cited = _try_prove(step.previous, step.expr, step.relation, ctx, frozenset(citation.rules))
+    if by_cited is not None and by_cited.proved:
+        result.justification = OK
+    else:
+        result.justification = MISMATCH
+        result.message += "; the step holds, but not by the rules cited"
+
+
+def locate_difference(lhs: m.Expr, rhs: m.Expr, ev: falsify.Evaluator) -> tuple[str, str]:
+    """The deepest pair of corresponding sub-expressions that still differ in the counterexample."""
+    a, b = lhs, rhs
+    for _ in range(50):
+        pair = _differing_child(a, b, ev)
+        if pair is None:
+            break
+        a, b = pair
+    return m.show(a), m.show(b)
+
+
+def _differing_child(a: m.Expr, b: m.Expr, ev: falsify.Evaluator) -> tuple[m.Expr, m.Expr] | None:
+    if type(a) is not type(b):
+        return None
+    if isinstance(a, m.Func) and isinstance(b, m.Func) and a.name != b.name:
+        return None
+    if isinstance(a, m.Grad) and isinstance(b, m.Grad) and a.param != b.param:
+        return None
+    if isinstance(a, m.BigOp) and isinstance(b, m.BigOp) and (a.kind, m.show(a.index)) != (b.kind, m.show(b.index)):
+        return None
+    if isinstance(a, (m.Call, m.Name, m.Num, m.Size, m.Placeholder)):
+        return None
+    pairs = list(zip(falsify._children(a), falsify._children(b)))
+    if len(falsify._children(a)) != len(falsify._children(b)):
+        return None
+    differing = [(x, y) for x, y in pairs if not _same(x, y, ev)]
+    return differing[0] if len(differing) == 1 else None
+
+
+def _same(x: m.Expr, y: m.Expr, ev: falsify.Evaluator) -> bool:
+    if m.show(x) == m.show(y):
+        return True
+    try:
+        vx, vy = ev.real(x, falsify.Env()), ev.real(y, falsify.Env())
+    except Exception:  # noqa: BLE001 - not evaluable on its own (bound variables): compare as text
+        return False
+    from .jets import value
+
+    return falsify._close(value(vx), value(vy))
+
+
+# --------------------------------------------------------------------------- goals
+
+
+def goal_status(derivation: m.Derivation, steps: list[StepResult], ctx: Context,
+                options: Options) -> tuple[str | None, str]:
+    """``reached`` when a chain runs from one side of the goal to the other through valid steps."""
+    goal = derivation.goal
+    if goal is None:
+        return None, ""
+    if not derivation.chains:
+        return "not-reached", "no chain follows the goal"
+    faulty = [s for s in steps if s.verdict not in (PROVED, CHECKED)]
+    if faulty:
+        return "not-reached", f"the step at line {faulty[0].line} is {faulty[0].verdict}"
+    relations = {s.relation for s in steps}
+    if goal.relation == "=" and relations - {"="}:
+        return "not-reached", "the chain has steps weaker than '=' but the goal is an equality"
+    for first, last in derivation.chains:
+        if _same_value(first, goal.lhs, ctx, options) and _same_value(last, goal.rhs, ctx, options):
+            return "reached", ""
+        if goal.relation == "=" and _same_value(first, goal.rhs, ctx, options) and \
+                _same_value(last, goal.lhs, ctx, options):
+            return "reached", ""
+    return "not-reached", "the chain does not start and end at the two sides of the goal"
+
+
+def _same_value(a: m.Expr, b: m.Expr, ctx: Context, options: Options) -> bool:
+    if a == b:
+        return True
+    proof = _try_prove(a, b, "=", ctx, None)
+    if proof is not None and proof.proved:
+        return True
+    try:
+        return falsify.compare(a, b, "=", ctx, options.seed, options.models).status == "agree"
+    except (falsify.Unsupported, falsify.NameProblem):
+        return False
+
+
+# --------------------------------------------------------------------------- files
+
+
+def check_source(source: m.SourceFile, options: Options) -> FileResult:
+    """Check every derivation of a parsed file; steps run in time-limited workers."""
+    errors = list(source.errors)
+    lemmas: dict[str, tuple[m.Expr, str, m.Expr]] = {}
+    contexts: list[Context] = []
+    for d in source.derivations:
+        ctx = build_context(source.declarations, d.declarations, dict(lemmas), errors)
+        contexts.append(ctx)
+        if d.lemma and d.goal is not None:
+            lemmas[d.lemma] = (d.goal.lhs, d.goal.relation, d.goal.rhs)
+    errors = _unique(errors)
+
+    jobs = []
+    for d, ctx in zip(source.derivations, contexts):
+        for step in d.steps:
+            jobs.append(lambda step=step, ctx=ctx: check_step(step, ctx, options))
+    outputs = run_jobs(jobs, options.time_limit)
+
+    results: list[DerivationResult] = []
+    cursor = 0
+    goal_jobs = []
+    for d, ctx in zip(source.derivations, contexts):
+        steps: list[StepResult] = []
+        for step in d.steps:
+            steps.append(_as_result(outputs[cursor], step, options))
+            cursor += 1
+        results.append(DerivationResult(d.title, d.span.line, None, "", steps, d.lemma))
+        goal_jobs.append(lambda d=d, ctx=ctx, steps=steps: goal_status(d, steps, ctx, options))
+    for result, status in zip(results, run_jobs(goal_jobs, options.time_limit)):
+        if isinstance(status, (TimedOut, Crashed)):
+            result.goal, result.goal_message = "not-reached", "the goal could not be compared in time"
+        else:
+            result.goal, result.goal_message = status
+    return FileResult(source.path, errors, results, source.lines)
+
+
+def _as_result(output: Any, step: m.Step, options: Options) -> StepResult:
+    if isinstance(output, StepResult):
+        return output
+    result = StepResult(step.span.line, step.span.column, step.relation, UNKNOWN, text=step.text)
+    if step.previous is not None:
+        result.lhs = m.show(step.previous)
+    if step.expr is not None:
+        result.rhs = m.show(step.expr)
+    if step.justification is not None:
+        result.cited = list(step.justification.items)
+    if isinstance(output, TimedOut):
+        result.message = f"time limit of {options.time_limit:g} s per step exceeded"
+    else:
+        result.message = f"the check stopped: {getattr(output, 'message', output)}"
+    return result
+
+
+def _unique(errors: list[m.SyntaxIssue]) -> list[m.SyntaxIssue]:
+    seen = set()
+    out = []
+    for e in errors:
+        if (e.span, e.message) not in seen:
+            seen.add((e.span, e.message))
+            out.append(e)
+    return sorted(out, key=lambda e: (e.span.line, e.span.column))

@@ -1,0 +1,381 @@
+"""The typed syntax tree of a derivation file: frozen dataclasses, no sympy.
+
+Every node carries a :class:`Span` (1-based line and column of its first
+character, and the position just past its last one) so that every message
+can point at the source.  ``syntax`` builds these nodes; ``semantics`` turns
+expressions into values and sympy objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from fractions import Fraction
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Where a node stands in its file (1-based, end exclusive)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+NOWHERE = Span(0, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Expr:
+    """Base class of expression nodes."""
+
+    span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    """A variable or function name: ``s_t``, ``π_θ``, ``ρ0`` (= ``ρ_0``), ``x^{(i)}``, ``s'``.
+
+    ``base`` is the canonical letter part (ASCII Greek spellings mapped to
+    Unicode), ``sub`` the subscript (a name, a number or an expression),
+    ``sample`` the sample index of ``x^{(i)}``, ``primes`` the number of primes,
+    ``decoration`` the superscript of a decorated function name (``Q^π``).
+    """
+
+    base: str
+    sub: tuple[Expr, ...] = ()
+    primes: int = 0
+    sample: Expr | None = None
+    decoration: str | None = None
+
+    def key(self) -> str:
+        """A canonical text for the name, used to identify variables and functions."""
+        return self._key
+
+    @cached_property
+    def _key(self) -> str:
+        text = self.base + "'" * self.primes
+        if self.decoration:
+            text += "^" + self.decoration
+        if len(self.sub) == 1 and isinstance(self.sub[0], (Name, Num)) and not getattr(self.sub[0], "sub", ()):
+            text += "_" + show(self.sub[0])
+        elif self.sub:
+            text += "_{" + ",".join(show(s) for s in self.sub) + "}"
+        if self.sample is not None:
+            text += "^(" + show(self.sample) + ")"
+        return text
+
+
+@dataclass(frozen=True)
+class Placeholder(Expr):
+    """The ``·`` in ``π_θ(·|s)``: the variable of the enclosing expectation."""
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """``f(x, y)`` or ``p(x | y, z)`` / ``p(x; θ)`` (``given`` holds what is right of the bar)."""
+
+    func: Name
+    args: tuple[Expr, ...]
+    given: tuple[Expr, ...] = ()
+
+    @property
+    def all_args(self) -> tuple[Expr, ...]:
+        return self.args + self.given
+
+
+@dataclass(frozen=True)
+class Add(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Sub(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Mul(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Div(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Pow(Expr):
+    base: Expr
+    exponent: Expr
+
+
+@dataclass(frozen=True)
+class Func(Expr):
+    """A built-in function of one argument: ``log``, ``exp``, ``sqrt``."""
+
+    name: str
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Grad(Expr):
+    """``∇_θ X``, ``∂/∂θ X``, ``∂X/∂θ``: the derivative of ``operand`` in parameter ``param``."""
+
+    param: str
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class BigOp(Expr):
+    """``sum``/``prod``/``int`` over an index.
+
+    ``lower``/``upper`` are set for ``sum_{i=lo}^{hi}``; ``over`` names the data
+    set of ``sum_{τ ∈ D}``; neither for ``sum_t`` (time steps), ``sum_τ`` (all
+    trajectories) or ``sum_{x}`` (all values of x).
+    """
+
+    kind: str  # "sum" | "prod"
+    index: Name
+    body: Expr
+    lower: Expr | None = None
+    upper: Expr | None = None
+    over: Name | None = None
+
+
+@dataclass(frozen=True)
+class Expect(Expr):
+    """``E_{x ~ p}[body]``; ``dist`` is a name (``p``, ``π_θ``) or a call (``π_θ(·|s)``)."""
+
+    variables: tuple[Name, ...]
+    dist: Expr
+    body: Expr
+
+
+@dataclass(frozen=True)
+class Size(Expr):
+    """``|D|``, the number of samples in a data set."""
+
+    name: Name
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class Justification:
+    """``by rule, other-rule`` or ``by "free text"``: the cited items as written."""
+
+    items: tuple[str, ...]
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Statement:
+    span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
+
+
+@dataclass(frozen=True)
+class Use(Statement):
+    vocabulary: str
+
+
+@dataclass(frozen=True)
+class Param(Statement):
+    names: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class DistDecl(Statement):
+    call: Call
+
+
+@dataclass(frozen=True)
+class FunDecl(Statement):
+    call: Call
+    positive: bool = False
+
+
+@dataclass(frozen=True)
+class Depends(Statement):
+    names: tuple[Name, ...]
+    param: Name
+
+
+@dataclass(frozen=True)
+class Definition(Statement):
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Header(Statement):
+    """``derivation "title"``."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class Goal(Statement):
+    lhs: Expr
+    relation: str
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Lemma(Statement):
+    name: str
+    lhs: Expr
+    relation: str
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Claim(Statement):
+    lhs: Expr
+    relation: str
+    rhs: Expr
+    justification: Justification | None
+
+
+@dataclass(frozen=True)
+class ChainStart(Statement):
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class StepLine(Statement):
+    relation: str
+    expr: Expr
+    justification: Justification | None
+
+
+Declaration = Use | Param | DistDecl | FunDecl | Depends | Definition
+
+
+# --------------------------------------------------------------------------- file structure
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of a chain: ``previous relation expr``.
+
+    ``previous`` is None when the line before could not be read; the step is
+    then reported ``unknown``.
+    """
+
+    previous: Expr | None
+    relation: str
+    expr: Expr | None
+    justification: Justification | None
+    span: Span
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A chain (or several), with its own declarations, goal and steps."""
+
+    title: str
+    span: Span
+    declarations: tuple[Declaration, ...]
+    goal: Goal | None
+    steps: tuple[Step, ...]
+    lemma: str | None = None
+    # the chain's first and last expressions, for the goal
+    chains: tuple[tuple[Expr, Expr], ...] = ()
+
+
+@dataclass(frozen=True)
+class SyntaxIssue:
+    """A parse or declaration error, already worded."""
+
+    span: Span
+    message: str
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    declarations: tuple[Declaration, ...]
+    derivations: tuple[Derivation, ...]
+    errors: tuple[SyntaxIssue, ...]
+    lines: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- display
+
+_PRECEDENCE = {Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, BigOp: 4, Expect: 8, Func: 5, Grad: 5, Pow: 6}
+
+
+def show(expr: Expr) -> str:
+    """Render an expression back to the language (ASCII operators, Unicode names)."""
+    return _show(expr, 0)
+
+
+def _wrap(text: str, inner: int, outer: int) -> str:
+    return f"({text})" if inner < outer else text
+
+
+def _show(e: Expr, outer: int) -> str:  # noqa: C901 - one case per node type
+    match e:
+        case Num(value=v):
+            return str(v.numerator) if v.denominator == 1 else f"{float(v):g}"
+        case Name():
+            return e.key()
+        case Placeholder():
+            return "·"
+        case Call(func=f, args=a, given=g):
+            inner = ", ".join(_show(x, 0) for x in a)
+            if g:
+                inner += " | " + ", ".join(_show(x, 0) for x in g)
+            return f"{f.key()}({inner})"
+        case Add(left=l, right=r):
+            return _wrap(f"{_show(l, 1)} + {_show(r, 2)}", 1, outer)
+        case Sub(left=l, right=r):
+            return _wrap(f"{_show(l, 1)} - {_show(r, 2)}", 1, outer)
+        case Mul(left=l, right=r):
+            return _wrap(f"{_show(l, 2)} {_show(r, 3)}", 2, outer)
+        case Div(left=l, right=r):
+            return _wrap(f"{_show(l, 2)}/{_show(r, 3)}", 2, outer)
+        case Neg(operand=o):
+            return _wrap(f"-{_show(o, 3)}", 3, outer)
+        case Pow(base=b, exponent=x):
+            return _wrap(f"{_show(b, 7)}^{_show(x, 7)}", 6, outer)
+        case Func(name=n, arg=a):
+            return _wrap(f"{n} {_show(a, 5)}", 5, outer)
+        case Grad(param=p, operand=o):
+            return _wrap(f"∇_{p} {_show(o, 5)}", 5, outer)
+        case BigOp(kind=k, index=i, body=b, lower=lo, upper=hi, over=ov):
+            if lo is not None:
+                head = f"{k}_{{{i.key()}={_show(lo, 0)}}}^{{{_show(hi, 0) if hi is not None else ''}}}"
+            elif ov is not None:
+                head = f"{k}_{{{i.key()} ∈ {ov.key()}}}"
+            else:
+                head = f"{k}_{{{i.key()}}}"
+            return _wrap(f"{head} {_show(b, 2)}", 4, outer)
+        case Expect(variables=vs, dist=d, body=b):
+            return f"E_{{{', '.join(v.key() for v in vs)} ~ {_show(d, 0)}}}[{_show(b, 0)}]"
+        case Size(name=n):
+            return f"|{n.key()}|"
+    return "?"

@@ -1,0 +1,302 @@
+"""The rule catalogue and the misconception catalogue: pure data and lookup.
+
+A derivation step cites rules with ``by name, other-name`` or ``by "free
+text"``. This package knows every rule's canonical name, its aliases, its
+statement, side conditions and teaching material, and the common ways of
+misusing it. It does not know how to apply a rule: that is the checker's job.
+
+Public API:
+
+- :data:`RULES`, :data:`MISCONCEPTIONS`: the catalogues, in a stable order.
+- :func:`lookup`: a name or alias, as written by a user, to its :class:`Rule`.
+- :func:`split_justification`: a justification text to the rules it cites.
+- :func:`suggest`: nearest canonical names, for "unknown rule, did you mean …".
+- :func:`rule`, :func:`misconception`, :func:`misconceptions_for`: by name.
+
+Rule text is matched through :func:`normalize_rule_text`, which makes matching
+insensitive to case, punctuation, Greek-versus-ASCII spelling, a leading
+"by" and articles; the catalogue is checked at import time so that no two
+rules share a name or an alias under that normalization.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from pgverify.rules import (
+    basics,
+    calculus,
+    dynamics,
+    estimation,
+    logs,
+    probability,
+    rl,
+    score,
+)
+from pgverify.rules.base import Misconception, Rule
+from pgverify.rules.misconceptions import MISCONCEPTIONS
+
+__all__ = [
+    "MISCONCEPTIONS",
+    "RULES",
+    "CatalogueError",
+    "Misconception",
+    "Rule",
+    "lookup",
+    "misconception",
+    "misconceptions_for",
+    "normalize_rule_text",
+    "rule",
+    "split_justification",
+    "suggest",
+]
+
+
+class CatalogueError(ValueError):
+    """The catalogue itself is inconsistent: a programming error, raised at import."""
+
+
+RULES: tuple[Rule, ...] = (
+    basics.RULES
+    + probability.RULES
+    + logs.RULES
+    + calculus.RULES
+    + score.RULES
+    + dynamics.RULES
+    + estimation.RULES
+    + rl.RULES
+)
+
+# --------------------------------------------------------------------------
+# Normalization of rule text
+# --------------------------------------------------------------------------
+
+# Operators that the language spells in Unicode or ASCII (LANGUAGE.md,
+# "Lexical rules"), mapped to their ASCII word before lowercasing, because
+# lowercasing would turn the operators Σ and Π into the letters σ and π.
+_OPERATOR_WORDS: Mapping[str, str] = {
+    "∇": "grad", "Σ": "sum", "∑": "sum", "Π": "prod", "∏": "prod",
+    "∫": "int", "∂": "d", "𝔼": "e",
+}  # fmt: skip
+# Greek letters, mapped after lowercasing (so a capital Θ is θ too).
+_LETTER_WORDS: Mapping[str, str] = {
+    "θ": "theta", "ϑ": "theta", "φ": "phi", "ϕ": "phi", "π": "pi", "τ": "tau",
+    "ρ": "rho", "μ": "mu", "σ": "sigma", "ς": "sigma", "β": "beta",
+    "γ": "gamma", "λ": "lambda", "α": "alpha", "ε": "epsilon", "ϵ": "epsilon",
+    "δ": "delta", "η": "eta", "ψ": "psi", "ω": "omega",
+}  # fmt: skip
+_OPERATOR_TABLE = str.maketrans({k: f" {v} " for k, v in _OPERATOR_WORDS.items()})
+_LETTER_TABLE = str.maketrans({k: f" {v} " for k, v in _LETTER_WORDS.items()})
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Words that carry no meaning in a rule citation: "by the definition of the
+# expectation" and "definition of expectation" cite the same rule.
+_LEADING_WORDS = frozenset({"by", "using", "via"})
+_ARTICLES = frozenset({"a", "an", "the"})
+_KEBAB = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def normalize_rule_text(text: str) -> str:
+    """Return the matching key of a rule name, alias or cited phrase.
+
+    Two spellings cite the same rule exactly when their keys are equal. The key
+    is built by: Unicode NFKC (so ``𝔼`` and ``ϑ`` fold to ``E`` and ``θ``);
+    math symbols and Greek letters spelled as in the language's ASCII form
+    (``∇`` → ``grad``, ``Σ`` → ``sum``, and after lowercasing ``θ``/``Θ`` →
+    ``theta``, ``γ`` → ``gamma``); every run of characters other than
+    ``a-z``/``0-9`` (hyphens, underscores, quotes, slashes, ``^``) collapsed to
+    a single space; a leading ``by``/``using``/``via`` dropped; the articles
+    ``a``/``an``/``the`` dropped.
+
+    >>> normalize_rule_text("By the Log-Derivative trick")
+    'log derivative trick'
+    >>> normalize_rule_text("θ-independence") == normalize_rule_text("THETA_INDEPENDENCE")
+    True
+    """
+    folded = unicodedata.normalize("NFKC", text).translate(_OPERATOR_TABLE)
+    folded = folded.lower().translate(_LETTER_TABLE)
+    words = _NON_ALNUM.sub(" ", folded).split()
+    if len(words) > 1 and words[0] in _LEADING_WORDS:
+        words = words[1:]
+    kept = [word for word in words if word not in _ARTICLES]
+    # A text made only of articles keeps them rather than becoming empty.
+    return " ".join(kept or words)
+
+
+def _compact(key: str) -> str:
+    """Drop the spaces of a key, so ``logderivative`` still finds ``log-derivative``."""
+    return key.replace(" ", "")
+
+
+def _rule_spellings(entry: Rule) -> Iterable[str]:
+    """Yield the canonical name of a rule, then its aliases."""
+    yield entry.name
+    yield from entry.aliases
+
+
+def _build_index(rules: Iterable[Rule]) -> dict[str, Rule]:
+    """Map every normalized name and alias to its rule.
+
+    Raises:
+        CatalogueError: a name is not kebab-case, two rules share a canonical
+            name, or one key (or its space-free form) would cite two rules.
+    """
+    index: dict[str, Rule] = {}
+    compact_owner: dict[str, Rule] = {}
+    names: set[str] = set()
+    for entry in rules:
+        if not _KEBAB.fullmatch(entry.name):
+            raise CatalogueError(f"rule name {entry.name!r} is not kebab-case")
+        if entry.name in names:
+            raise CatalogueError(f"two rules are named {entry.name!r}")
+        names.add(entry.name)
+        for spelling in _rule_spellings(entry):
+            key = normalize_rule_text(spelling)
+            if not key:
+                raise CatalogueError(f"rule {entry.name!r} has an empty alias")
+            for table, k in ((index, key), (compact_owner, _compact(key))):
+                owner = table.setdefault(k, entry)
+                if owner is not entry:
+                    raise CatalogueError(
+                        f"{spelling!r} of rule {entry.name!r} collides with rule "
+                        f"{owner.name!r} (key {k!r})"
+                    )
+    return index
+
+
+_INDEX: dict[str, Rule] = _build_index(RULES)
+_COMPACT_INDEX: dict[str, Rule] = {_compact(k): r for k, r in _INDEX.items()}
+_BY_NAME: dict[str, Rule] = {entry.name: entry for entry in RULES}
+
+
+def _check_misconceptions(entries: Iterable[Misconception]) -> dict[str, Misconception]:
+    """Index misconceptions by name, checking names and rule references.
+
+    Raises:
+        CatalogueError: a name is not kebab-case or repeats, or an entry cites
+            a rule that is not a canonical rule name.
+    """
+    by_name: dict[str, Misconception] = {}
+    for entry in entries:
+        if not _KEBAB.fullmatch(entry.name):
+            raise CatalogueError(f"misconception name {entry.name!r} is not kebab-case")
+        if entry.name in by_name:
+            raise CatalogueError(f"two misconceptions are named {entry.name!r}")
+        unknown = [name for name in entry.rules if name not in _BY_NAME]
+        if not entry.rules or unknown:
+            raise CatalogueError(
+                f"misconception {entry.name!r} must cite known rules, got {entry.rules!r}"
+            )
+        by_name[entry.name] = entry
+    return by_name
+
+
+_MISCONCEPTIONS_BY_NAME: dict[str, Misconception] = _check_misconceptions(
+    MISCONCEPTIONS
+)
+
+# --------------------------------------------------------------------------
+# Lookup
+# --------------------------------------------------------------------------
+
+
+def lookup(text: str) -> Rule | None:
+    """Return the rule that ``text`` names, or ``None``.
+
+    ``text`` may be a canonical name or an alias, in any case and punctuation
+    (``Log-Derivative``, ``log derivative``, ``LOG_DERIVATIVE``, ``by the
+    likelihood-ratio trick``); see :func:`normalize_rule_text`. A spelling
+    without spaces (``logderivative``) also matches.
+    """
+    key = normalize_rule_text(text)
+    if not key:
+        return None
+    return _INDEX.get(key) or _COMPACT_INDEX.get(_compact(key))
+
+
+def rule(name: str) -> Rule:
+    """Return the rule whose canonical name is exactly ``name``.
+
+    Raises:
+        KeyError: no rule has that canonical name (aliases are not accepted:
+            use :func:`lookup` for user text).
+    """
+    return _BY_NAME[name]
+
+
+def misconception(name: str) -> Misconception:
+    """Return the misconception named exactly ``name``; ``KeyError`` otherwise."""
+    return _MISCONCEPTIONS_BY_NAME[name]
+
+
+def misconceptions_for(rule_name: str) -> tuple[Misconception, ...]:
+    """Return the misconceptions that misuse the rule with canonical name ``rule_name``."""
+    return tuple(entry for entry in MISCONCEPTIONS if rule_name in entry.rules)
+
+
+# Separators between cited rules: commas, semicolons, "&", a "+" between
+# spaces, and the words "and"/"then". A "/" is deliberately not a separator:
+# "linearity of the gradient/sum" is one phrase.
+_SEPARATOR = re.compile(r"\s*(?:[,;&]|\s\+\s|\band\b|\bthen\b)\s*", re.IGNORECASE)
+_QUOTES = "\"'“”‘’`"
+
+
+def split_justification(text: str) -> list[str]:
+    """Split a justification into the separate rule citations it contains.
+
+    ``"definition, log-product"`` gives ``["definition", "log-product"]`` and
+    ``"log of a product and linearity"`` gives ``["log of a product",
+    "linearity"]``. A phrase that is itself a name or alias is never split, even
+    when it contains a separator (``"exp and log are inverse"``): pieces are
+    split at every separator and then greedily re-joined, from the left, into
+    the longest run that :func:`lookup` recognises. Pieces that match no rule
+    are returned as written (stripped), so the caller can report them as
+    unknown and :func:`suggest` names for them. Empty pieces are dropped.
+    """
+    body = text.strip().strip(_QUOTES).strip()
+    if not body:
+        return []
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for match in _SEPARATOR.finditer(body):
+        bounds.append((start, match.start()))
+        start = match.end()
+    bounds.append((start, len(body)))
+    bounds = [(lo, hi) for lo, hi in bounds if body[lo:hi].strip()]
+
+    pieces: list[str] = []
+    i = 0
+    while i < len(bounds):
+        end = i + 1  # the single piece, if no longer run is a rule
+        for j in range(len(bounds), i + 1, -1):
+            if lookup(body[bounds[i][0] : bounds[j - 1][1]]) is not None:
+                end = j
+                break
+        piece = body[bounds[i][0] : bounds[end - 1][1]].strip().strip(_QUOTES).strip()
+        if piece:
+            pieces.append(piece)
+        i = end
+    return pieces
+
+
+def suggest(text: str, n: int = 3) -> list[str]:
+    """Return up to ``n`` canonical rule names closest to ``text``, best first.
+
+    Similarity is :mod:`difflib`'s ratio between normalized keys, over every
+    name and alias; each rule appears once, at the rank of its best spelling.
+    Returns an empty list when nothing is reasonably close.
+    """
+    key = normalize_rule_text(text)
+    if not key or n <= 0:
+        return []
+    candidates = difflib.get_close_matches(key, list(_INDEX), n=len(_INDEX), cutoff=0.6)
+    names: list[str] = []
+    for candidate in candidates:
+        name = _INDEX[candidate].name
+        if name not in names:
+            names.append(name)
+        if len(names) == n:
+            break
+    return names

@@ -1,0 +1,486 @@
+"""Meta-tests of the rule and misconception catalogues (pgverify.rules).
+
+These check the catalogue as data: every rule is documented and has examples,
+names are stable kebab-case and unique, the aliases the language promises
+resolve, and justification text is split and matched as documented. Whether
+the examples *check* (valid ones valid, flawed ones refuted) is tested once
+the checker exists, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from pgverify.rules import (
+    MISCONCEPTIONS,
+    RULES,
+    CatalogueError,
+    Misconception,
+    Rule,
+    _build_index,
+    lookup,
+    misconception,
+    misconceptions_for,
+    normalize_rule_text,
+    rule,
+    split_justification,
+    suggest,
+)
+
+KEBAB = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+RULE_IDS = [entry.name for entry in RULES]
+MISCONCEPTION_IDS = [entry.name for entry in MISCONCEPTIONS]
+
+REQUIRED_RULES = (
+    "definition",
+    "algebra",
+    "linearity",
+    "log-product",
+    "log-derivative",
+    "theta-independence",
+    "exchange",
+    "expectation",
+    "chain-rule",
+    "product-rule",
+    "monte-carlo",
+    "normalization",
+    "eglp",
+    "baseline",
+    "reward-to-go",
+    "importance-sampling",
+    "advantage",
+    "tower",
+    "discount",
+    "softmax-score",
+    "kl",
+    "log-exp",
+)
+
+REQUIRED_MISCONCEPTIONS = (
+    "gradient-inside-theta-dependent-expectation",
+    "log-of-product-as-product-of-logs",
+    "likelihood-ratio-without-probability",
+    "grad-log-as-reciprocal-of-grad",
+    "policy-term-dropped-instead-of-dynamics",
+    "theta-dependent-term-treated-as-independent",
+    "action-dependent-baseline",
+    "reward-to-go-reversed",
+    "importance-weight-inverted",
+    "off-by-one-in-bounds",
+    "lost-discount",
+    "missing-sample-mean-normalization",
+    "sign-slip-in-log-of-reciprocal",
+    "gradient-outside-with-log-prob",
+    "conditional-instead-of-joint",
+)
+
+# Every alias that LANGUAGE.md ("Rule names the language must know") promises,
+# plus the ones this task names, with the canonical rule each must resolve to.
+LANGUAGE_ALIASES = {
+    "definition": "definition",
+    "def": "definition",
+    "by definition": "definition",
+    "expand": "definition",
+    "substitute": "definition",
+    "algebra": "algebra",
+    "arithmetic": "algebra",
+    "simplify": "algebra",
+    "rearrange": "algebra",
+    "distributivity": "algebra",
+    "linearity": "linearity",
+    "linearity of the gradient": "linearity",
+    "linearity of the sum": "linearity",
+    "linearity of the expectation": "linearity",
+    "linearity of the integral": "linearity",
+    "linearity of the gradient/sum/expectation/integral": "linearity",
+    "log-product": "log-product",
+    "log of a product": "log-product",
+    "log-of-product": "log-product",
+    "log rules": "log-product",
+    "sum of logs": "log-product",
+    "log-derivative": "log-derivative",
+    "likelihood-ratio trick": "log-derivative",
+    "log-derivative trick": "log-derivative",
+    "score function": "log-derivative",
+    "REINFORCE trick": "log-derivative",
+    "theta-independence": "theta-independence",
+    "dynamics-independence": "theta-independence",
+    "θ-independence": "theta-independence",
+    "environment does not depend on θ": "theta-independence",
+    "gradient of dynamics is zero": "theta-independence",
+    "exchange": "exchange",
+    "bring the gradient inside the sum": "exchange",
+    "bring the gradient inside the integral": "exchange",
+    "bring the gradient inside the expectation": "exchange",
+    "bring the gradient inside the sum/integral/expectation": "exchange",
+    "Leibniz rule": "exchange",
+    "expectation": "expectation",
+    "definition of expectation": "expectation",
+    "expand the expectation": "expectation",
+    "return to expectation form": "expectation",
+    "chain-rule": "chain-rule",
+    "product-rule": "product-rule",
+    "monte-carlo": "monte-carlo",
+    "sample mean": "monte-carlo",
+    "empirical estimate": "monte-carlo",
+    "unbiased estimate": "monte-carlo",
+    "normalization": "normalization",
+    "probabilities sum to one": "normalization",
+    "gradient of a constant": "normalization",
+    "eglp": "eglp",
+    "expected grad-log-prob": "eglp",
+    "score has zero mean": "eglp",
+    "baseline": "baseline",
+    "subtract a baseline": "baseline",
+    "reward-to-go": "reward-to-go",
+    "causality": "reward-to-go",
+    "importance-sampling": "importance-sampling",
+    "advantage": "advantage",
+    "tower": "tower",
+    "law of total expectation": "tower",
+    "discount": "discount",
+    "factoring γ^t": "discount",
+    "softmax-score": "softmax-score",
+    "kl": "kl",
+    "KL divergence": "kl",
+    "log-exp": "log-exp",
+    "log of a reciprocal": "log-exp",
+    "log of a power": "log-exp",
+    "exp and log are inverse": "log-exp",
+}
+
+# Side conditions the task requires, as a word each condition must mention.
+REQUIRED_CONDITIONS = {
+    "log-product": "positive",
+    "log-derivative": "support",
+    "exchange": "finite",
+    "importance-sampling": "q > 0",
+    "baseline": "action",
+    "theta-independence": "θ",
+    "eglp": "support",
+    "monte-carlo": "i.i.d.",
+    "normalization": "normalized",
+}
+
+JUSTIFICATION_RE = re.compile(r"\s(?:by)\s+(?P<text>[^#]+?)\s*(?:#.*)?$")
+
+
+def cited_rules(example: str) -> list[str | None]:
+    """Return the canonical rule (or None) of every citation in an example file."""
+    names: list[str | None] = []
+    for line in example.splitlines():
+        match = JUSTIFICATION_RE.search(line)
+        if match:
+            for piece in split_justification(match["text"]):
+                found = lookup(piece)
+                names.append(found.name if found else None)
+    return names
+
+
+def step_lines(example: str) -> list[str]:
+    """Return the lines of an example that are steps (claims or chain relations)."""
+    return [
+        line
+        for line in example.splitlines()
+        if line.startswith("claim ") or re.match(r"\s+(=|≈|~=)", line)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Rules as documentation
+# ---------------------------------------------------------------------------
+
+
+def test_required_rules_exist() -> None:
+    missing = [name for name in REQUIRED_RULES if name not in RULE_IDS]
+    assert not missing
+
+
+def test_rule_names_are_unique_kebab_case() -> None:
+    assert len(RULE_IDS) == len(set(RULE_IDS))
+    for name in RULE_IDS:
+        assert KEBAB.fullmatch(name), name
+
+
+@pytest.mark.parametrize("entry", RULES, ids=RULE_IDS)
+def test_rule_is_documented(entry: Rule) -> None:
+    assert isinstance(entry.aliases, tuple)
+    assert all(isinstance(alias, str) and alias.strip() for alias in entry.aliases)
+    assert KEBAB.fullmatch(entry.family)
+    assert "->" in entry.statement
+    assert isinstance(entry.conditions, tuple)
+    assert all(isinstance(c, str) and c.strip() for c in entry.conditions)
+    assert entry.purpose.strip()
+    assert entry.purpose.rstrip()[-1] in ".?!"
+
+
+@pytest.mark.parametrize("entry", RULES, ids=RULE_IDS)
+def test_rule_examples_are_small_files_citing_the_rule(entry: Rule) -> None:
+    for example in (entry.valid_example, entry.flawed_example):
+        assert example.startswith("use rl\n")
+        assert example.endswith("\n") and not example.endswith("\n\n")
+        assert 1 <= len(step_lines(example)) <= 3, example
+        cited = cited_rules(example)
+        assert entry.name in cited, example
+        assert None not in cited, example
+    assert entry.valid_example != entry.flawed_example
+
+
+def test_flawed_examples_have_exactly_one_step() -> None:
+    for entry in RULES:
+        assert len(step_lines(entry.flawed_example)) == 1, entry.name
+
+
+@pytest.mark.parametrize(("name", "word"), sorted(REQUIRED_CONDITIONS.items()))
+def test_side_conditions_are_recorded(name: str, word: str) -> None:
+    assert any(word in condition for condition in rule(name).conditions)
+
+
+def test_every_rule_resolves_from_its_own_spellings() -> None:
+    for entry in RULES:
+        for spelling in (entry.name, *entry.aliases):
+            assert lookup(spelling) is entry, spelling
+
+
+# ---------------------------------------------------------------------------
+# Lookup and normalization
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "name"), sorted(LANGUAGE_ALIASES.items()))
+def test_language_aliases_resolve(text: str, name: str) -> None:
+    found = lookup(text)
+    assert found is not None, text
+    assert found.name == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "log-derivative",
+        "Log-Derivative",
+        "log derivative",
+        "LOG_DERIVATIVE",
+        "log.derivative",
+        "  by log-derivative  ",
+        "By the Log-Derivative",
+        '"log-derivative"',
+        "logderivative",
+    ],
+)
+def test_matching_ignores_case_and_punctuation(text: str) -> None:
+    found = lookup(text)
+    assert found is not None and found.name == "log-derivative"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("theta-independence", "theta-independence"),
+        ("THETA INDEPENDENCE", "theta-independence"),
+        ("Θ-independence", "theta-independence"),
+        ("environment does not depend on theta", "theta-independence"),
+        ("the environment does not depend on θ", "theta-independence"),
+        ("Likelihood Ratio Trick", "log-derivative"),
+        ("linearity of expectation", "linearity"),
+        ("Monte Carlo", "monte-carlo"),
+        ("by the definition of the expectation", "expectation"),
+        ("factor out gamma^t", "discount"),
+    ],
+)
+def test_matching_spelling_variants(text: str, name: str) -> None:
+    found = lookup(text)
+    assert found is not None and found.name == name
+
+
+def test_normalize_rule_text_examples() -> None:
+    assert normalize_rule_text("By the Log-Derivative trick") == "log derivative trick"
+    assert normalize_rule_text("θ-independence") == "theta independence"
+    assert normalize_rule_text("LOG_PRODUCT") == "log product"
+    assert normalize_rule_text("∇ log softmax") == "grad log softmax"
+    assert normalize_rule_text("Σ") == "sum"
+    assert normalize_rule_text("") == ""
+    assert normalize_rule_text("by") == "by"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "no such rule", "log-prodcut", "by"])
+def test_unknown_text_does_not_resolve(text: str) -> None:
+    assert lookup(text) is None
+
+
+def test_rule_by_canonical_name_only() -> None:
+    assert rule("log-product").name == "log-product"
+    with pytest.raises(KeyError):
+        rule("log of a product")
+    with pytest.raises(KeyError):
+        rule("no-such-rule")
+
+
+def test_alias_collision_is_a_programming_error() -> None:
+    base = rule("log-product")
+    clash = Rule(
+        name="other-rule",
+        aliases=("Log of a Product!",),
+        family="logs",
+        statement="x -> x",
+        conditions=(),
+        purpose="Test.",
+        valid_example="use rl\n",
+        flawed_example="use rl\n",
+    )
+    with pytest.raises(CatalogueError):
+        _build_index([base, clash])
+    with pytest.raises(CatalogueError):
+        _build_index([base, base])
+    with pytest.raises(CatalogueError):
+        _build_index([replace(clash, name="Not_Kebab", aliases=())])
+
+
+# ---------------------------------------------------------------------------
+# Justifications
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("definition", ["definition"]),
+        ("definition, log-product", ["definition", "log-product"]),
+        (
+            "definition,log-product;linearity",
+            ["definition", "log-product", "linearity"],
+        ),
+        ("log of a product and linearity", ["log of a product", "linearity"]),
+        ("log-product & linearity", ["log-product", "linearity"]),
+        ("log-product + linearity", ["log-product", "linearity"]),
+        ("expand, then simplify", ["expand", "simplify"]),
+        (
+            "linearity of the gradient/sum/expectation/integral",
+            ["linearity of the gradient/sum/expectation/integral"],
+        ),
+        (
+            "linearity of the gradient and the expectation",
+            ["linearity of the gradient and the expectation"],
+        ),
+        ("exp and log are inverse", ["exp and log are inverse"]),
+        (
+            "exp and log are inverse and linearity",
+            ["exp and log are inverse", "linearity"],
+        ),
+        ('"log of a product and linearity"', ["log of a product", "linearity"]),
+        ("definition, , log-product", ["definition", "log-product"]),
+        ("frobnicate and linearity", ["frobnicate", "linearity"]),
+        ("", []),
+        ("   ", []),
+    ],
+)
+def test_split_justification(text: str, pieces: list[str]) -> None:
+    assert split_justification(text) == pieces
+
+
+def test_split_pieces_resolve() -> None:
+    names = [
+        lookup(p)
+        for p in split_justification("by definition, sum of logs and causality")
+    ]
+    assert [r.name if r else None for r in names] == [
+        "definition",
+        "log-product",
+        "reward-to-go",
+    ]
+
+
+def test_split_does_not_break_words_containing_and() -> None:
+    assert split_justification("expand") == ["expand"]
+    assert split_justification("expand the expectation") == ["expand the expectation"]
+
+
+# ---------------------------------------------------------------------------
+# Suggestions
+# ---------------------------------------------------------------------------
+
+
+def test_suggest_typo() -> None:
+    assert suggest("log-prodcut")[0] == "log-product"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("baselin", "baseline"),
+        ("reward to come", "reward-to-go"),
+        ("montecarlo", "monte-carlo"),
+        ("likelyhood ratio", "log-derivative"),
+        ("theta independance", "theta-independence"),
+        ("importance samplng", "importance-sampling"),
+    ],
+)
+def test_suggest_finds_nearest(text: str, name: str) -> None:
+    assert suggest(text)[0] == name
+
+
+def test_suggest_is_deduplicated_canonical_and_bounded() -> None:
+    for n in (1, 2, 3, 5):
+        names = suggest("linearity of the gradent", n=n)
+        assert len(names) <= n
+        assert len(names) == len(set(names))
+        assert all(name in RULE_IDS for name in names)
+    assert suggest("linearity of the gradent")[0] == "linearity"
+    assert suggest("qwxz zzq") == []
+    assert suggest("") == []
+
+
+# ---------------------------------------------------------------------------
+# Misconceptions
+# ---------------------------------------------------------------------------
+
+
+def test_misconception_count_and_required_names() -> None:
+    assert len(MISCONCEPTIONS) >= 15
+    missing = [
+        name for name in REQUIRED_MISCONCEPTIONS if name not in MISCONCEPTION_IDS
+    ]
+    assert not missing
+
+
+def test_misconception_names_are_unique_kebab_case() -> None:
+    assert len(MISCONCEPTION_IDS) == len(set(MISCONCEPTION_IDS))
+    for name in MISCONCEPTION_IDS:
+        assert KEBAB.fullmatch(name), name
+
+
+@pytest.mark.parametrize("entry", MISCONCEPTIONS, ids=MISCONCEPTION_IDS)
+def test_misconception_is_documented(entry: Misconception) -> None:
+    assert entry.title.strip() and "\n" not in entry.title
+    assert entry.rules and all(name in RULE_IDS for name in entry.rules)
+    assert misconception(entry.name) is entry
+    for name in entry.rules:
+        assert entry in misconceptions_for(name)
+
+
+@pytest.mark.parametrize("entry", MISCONCEPTIONS, ids=MISCONCEPTION_IDS)
+def test_misconception_hint_points_without_formula(entry: Misconception) -> None:
+    hint = entry.hint
+    assert hint.strip() == hint and "\n" not in hint
+    assert len(hint) <= 200
+    assert hint[-1] in ".?!"
+    # No formula in the hint: no relation or rewrite arrow.
+    assert "=" not in hint and "->" not in hint and "≈" not in hint
+
+
+@pytest.mark.parametrize("entry", MISCONCEPTIONS, ids=MISCONCEPTION_IDS)
+def test_misconception_example_is_one_flawed_step(entry: Misconception) -> None:
+    example = entry.example
+    assert example.startswith("use rl\n") and example.endswith("\n")
+    assert len(step_lines(example)) == 1, example
+    cited = cited_rules(example)
+    assert cited and None not in cited
+    assert set(cited) & set(entry.rules), (cited, entry.rules)
+
+
+def test_misconception_lookup_by_name_only() -> None:
+    with pytest.raises(KeyError):
+        misconception("no-such-misconception")
