@@ -154,13 +154,13 @@ def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
     if proof is not None and proof.proved:
         result.verdict = PROVED
         result.models = outcome.models
-        result.message = "proved symbolically" + (f"; agrees on {outcome.models} random models"
+        result.message = "proved symbolically" + (f"; agrees on {_models(outcome.models)}"
                                                   if outcome.status == "agree" else "")
     elif outcome.status == "agree":
         result.verdict = CHECKED
         result.models = outcome.models
         why = f" ({proof.reason})" if proof is not None and proof.reason else ""
-        result.message = f"holds on {outcome.models} random finite models; no symbolic proof{why}"
+        result.message = f"holds on {_models(outcome.models)}; no symbolic proof{why}"
     else:
         result.message = outcome.reason or (proof.reason if proof is not None else "")
     if result.verdict in (PROVED, CHECKED):
@@ -168,6 +168,10 @@ def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
     elif citation is not None:
         _judge_citation(result, citation, step, ctx, valid=None)
     return result
+
+
+def _models(n: int) -> str:
+    return f"{n} random finite model" + ("" if n == 1 else "s")
 
 
 def _try_prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: frozenset[str] | None) -> Any:

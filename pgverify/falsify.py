@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -267,8 +268,10 @@ class Evaluator:
         v = self.eval(e, env)
         if isinstance(v, (int, float, jets.Jet)):
             return v
-        what = "a trajectory" if isinstance(v, Traj) else "a state/action/sample value" if isinstance(v, Elem) \
-            else "a function"
+        if isinstance(v, Elem):
+            # a value of a finite space used as a number: each element stands for a fixed random real
+            return round(4.0 * self._u("elem", v.domain, v.index) - 2.0, 6)
+        what = "a trajectory" if isinstance(v, Traj) else "a function"
         raise Unsupported(f"'{m.show(e)}' is {what}, not a number")
 
     def index(self, e: m.Expr, env: Env) -> int:
@@ -342,7 +345,10 @@ class Evaluator:
             v = self.eval(s, env)
         except (Unsupported, jets.Undefined):
             return m.show(s)
-        return str(jets.value(v)) if isinstance(v, (int, float, jets.Jet)) else str(v)
+        if isinstance(v, (int, float, jets.Jet)):
+            number = jets.value(v)
+            return str(int(number)) if number.is_integer() else str(number)
+        return str(v)
 
     def _step_variable(self, n: m.Name, env: Env, domain: str) -> Any:
         """``s_t``, ``a_t``: a component of the current (or sampled) trajectory; ``s``, ``s'``: free values."""
@@ -705,7 +711,7 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
             ev = Evaluator(ctx, model, trial, orders, tables)
             try:
                 a = ev.real(lhs, Env())
-                b = ev.real(rhs, Env())
+                b = ev.real(rhs, Env()) if relation != "≈" else mean_over_samples(lhs, rhs, ev, tables)
             except jets.Undefined as err:
                 undefined += 1
                 last_reason = str(err)
@@ -737,6 +743,90 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
             "the models could not compare the two sides"
         return Outcome("unknown", reason=reason)
     return Outcome("agree", agreed)
+
+
+# --------------------------------------------------------------------------- Monte-Carlo estimates
+
+_SAMPLE_KEY = re.compile(r"^(?P<base>[^\W\d_][^\W_]*)'*_\(?(?P<index>-?\d+)\)?$|^(?P<set>[^\W\d_]\w*)\[(?P<item>\d+)\]$")
+MAX_SAMPLE_COMBINATIONS = 4096
+
+
+def mean_over_samples(lhs: m.Expr, rhs: m.Expr, ev: Evaluator, tables: dict[Any, Any]) -> jets.Value:
+    """The expected value of the right side of ``≈`` over its i.i.d. samples (exact enumeration).
+
+    Samples are the free variables written ``x_i``, ``x^{(i)}``, ``τ_i``, ``s_t^{(i)}`` (trajectory i) and
+    the members of a data set ``D``.  Each is drawn from the left side's distribution of that variable:
+    the ``E_{x ~ p}`` over the same letter, or the trajectory distribution for trajectories.
+    A right side without samples is compared as it stands.
+    """
+    before = set(ev.free)
+    ev.real(rhs, Env())
+    samples = sorted(k for k in set(ev.free) - before if _SAMPLE_KEY.match(k))
+    samples += sorted(k for k in ev.cache if isinstance(k, tuple) and k[0] == "dataset")  # type: ignore[misc]
+    if not samples:
+        return ev.real(rhs, Env())
+    spaces = [_sample_space(k, lhs, ev) for k in samples]
+    count = 1
+    for space in spaces:
+        count *= len(space)
+    if count > MAX_SAMPLE_COMBINATIONS:
+        raise Unsupported("too many sample combinations to average the estimate exactly")
+    shared = {k: v for k, v in ev.free.items() if k in before}
+    total: jets.Value = 0.0
+    for combo in itertools.product(*spaces):
+        inner = Evaluator(ev.ctx, ev.model, ev.trial, {}, tables)
+        inner.param_values = ev.param_values
+        inner.free.update(shared)
+        weight: jets.Value = 1.0
+        for key, (value, probability) in zip(samples, combo):
+            if isinstance(key, tuple):
+                inner.cache[key] = value
+            else:
+                inner.free[key] = value
+            weight = jets.mul(weight, probability)
+        total = jets.add(total, jets.mul(weight, inner.real(rhs, Env())))
+    return total
+
+
+def _sample_space(key: Any, lhs: m.Expr, ev: Evaluator) -> list[tuple[Any, jets.Value]]:
+    """The values a sample can take, with their probabilities."""
+    if isinstance(key, tuple):  # a data set: |D| trajectories drawn from the trajectory distribution
+        trajs = ev.trajectories()
+        info = trajectory_definition(ev.ctx)
+        weights = [ev._apply_definition(info, [t], Env()) for t in trajs]
+        size = len(ev.dataset(key[1]))
+        combos = list(itertools.product(range(len(trajs)), repeat=size))
+        if len(combos) > MAX_SAMPLE_COMBINATIONS:
+            raise Unsupported("a data set too large to average over exactly")
+        out = []
+        for combo in combos:
+            w: jets.Value = 1.0
+            for i in combo:
+                w = jets.mul(w, weights[i])
+            out.append(([trajs[i] for i in combo], w))
+        return out
+    match = _SAMPLE_KEY.match(key)
+    assert match is not None
+    base = match.group("base")
+    domain = ev.ctx.domain_of_base(base)
+    if domain == TRAJ:
+        info = trajectory_definition(ev.ctx)
+        return [(t, ev._apply_definition(info, [t], Env())) for t in ev.trajectories()]
+    for node in _expectations(lhs):
+        if any(v.base == base for v in node.variables) and len(node.variables) == 1:
+            if ev.ctx.is_trajectory_dist(node.dist):
+                info = trajectory_definition(ev.ctx)
+                return [(t, ev._apply_definition(info, [t], Env())) for t in ev.trajectories()]
+            return [(values[0], w) for values, w in ev._weights(node, Env())]
+    raise Unsupported(f"cannot tell which distribution the sample {key} is drawn from: write the left side"
+                      f" as an expectation over {base}")
+
+
+def _expectations(e: m.Expr) -> list[m.Expect]:
+    found = [e] if isinstance(e, m.Expect) else []
+    for child in _children(e):
+        found.extend(_expectations(child))
+    return found
 
 
 def _show_value(v: Any) -> str:

@@ -137,7 +137,8 @@ _TERMINAL_WORDS = {
     "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'", "MULOP": "'*'", "CIRCUMFLEX": "'^'", "TILDE": "'~'",
     "COND": "'|'", "CALL_LPAR": "'('", "RULE_WORDS": "a rule name", "STRING": "a quoted text",
     "COLONEQ": "':='", "COLON": "':'", "DPARAM": "'∂θ' (the parameter)", "LEMMA_NAME": "a lemma name",
-    "PREFIX": "log/exp", "GRAD": "'∇_θ'", "BIGOP": "sum/prod", "EXPECT": "'E_{'", "EQUAL": "'='",
+    "PREFIX": "log/exp", "DECO_NAME": "a name", "DERIV": "'∂/∂θ'", "PARTIAL": "'∂'", "DFRAC": "'d'",
+    "SIZE": "'|D|'", "GRAD": "'∇_θ'", "BIGOP": "sum/prod", "EXPECT": "'E_{'", "EQUAL": "'='",
     "IN": "'∈'", "ON": "'on'", "UNDERSCORE": "'_'", "PLACEHOLDER": "'·'", "$END": "the end of the line",
 }
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
@@ -173,7 +174,11 @@ def _describe(err: UnexpectedInput, logical: LogicalLine) -> m.SyntaxIssue:
 
 def _found_text(err: UnexpectedInput, text: str, pos: int) -> str:
     if isinstance(err, UnexpectedToken):
-        return "" if err.token.type == "$END" else str(err.token)
+        if err.token.type == "$END":
+            return ""
+        if err.token.type in ("RULE_WORDS", "LEMMA_NAME"):  # catch-all tokens: show the first word only
+            return str(err.token).split()[0] if str(err.token).split() else str(err.token)
+        return str(err.token)
     return text[pos:pos + 1]
 
 
@@ -185,11 +190,14 @@ def _expected_words(err: UnexpectedInput) -> str:
         names = set(err.allowed or ())
     elif isinstance(err, UnexpectedEOF):
         names = set(err.expected)
+    if {"USE", "PARAM", "DERIVATION", "REL"} <= names:
+        return ("expected a statement (use, param, dist, fun, depends, def, derivation, goal, lemma, claim),"
+                " an expression that starts a chain, or a step that starts with a relation (=, ≈, …)")
     words = sorted({_TERMINAL_WORDS.get(n, n.lower().replace("_", " ")) for n in names if not n.startswith("__")})
     starters = {"a name", "a number", "'('", "log/exp", "'∇_θ'", "sum/prod"}
     if starters <= set(words):
         words = ["an expression"] + [w for w in words if w not in starters and w not in
-                                     {"'['", "'E_{'", "'-'", "'+'", "'∂'", "dfrac", "deriv", "partial", "size"}]
+                                     {"'['", "'E_{'", "'-'", "'+'", "'∂'", "'∂/∂θ'", "'d'", "'|D|'"}]
     if not words:
         return "the line cannot be read from here"
     if len(words) > 6:
@@ -206,6 +214,9 @@ def _hint(text: str, pos: int, found: str, message: str) -> str:
         return "a big operator needs its index: write sum_t …, sum_{t=0}^{T-1} … or sum_{x} …"
     if found == "=" and re.search(r"(sum|prod|Σ|∑|Π|∏)_\w+$", before):
         return "write bounds in braces: sum_{t=0}^{T-1} …"
+    if found in RELATIONS and not re.match(r"\s*(~=|<=|>=|=|≈|≤|≥|∝|claim|goal|lemma|def)", text):
+        return (f"unexpected '{found}': a relation starts a step on its own line (after the chain's first"
+                " expression); for a one-line step write `claim A = B`")
     if before.endswith(("by", "by ")):
         return "a justification needs a rule name after 'by' (see `pgverify rules`)"
     return message

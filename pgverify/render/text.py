@@ -69,7 +69,8 @@ def _step(console: Console, f: FileResult, s: StepResult) -> None:
     console.print(line)
     detail = _citation(s)
     if s.verdict == CHECKED:
-        detail.append(f"holds on {s.models} random models, no symbolic proof", style="dim")
+        detail.append(f"holds on {s.models} random model{'' if s.models == 1 else 's'}, no symbolic proof",
+                      style="dim")
     if len(detail):
         console.print(Text("        ") + detail)
     if s.verdict == REFUTED:
