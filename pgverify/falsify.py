@@ -16,7 +16,7 @@ import math
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import jets
 from . import model as m
@@ -42,9 +42,8 @@ class NameProblem(Exception):
 # --------------------------------------------------------------------------- values
 
 
-@dataclass(frozen=True, slots=True)
-class Elem:
-    """A value of a finite domain: state 2, action 0, x 1."""
+class Elem(NamedTuple):
+    """A value of a finite domain: state 2, action 0, x 1 (a tuple: hashing is on the hot path)."""
 
     domain: str
     index: int
@@ -53,8 +52,7 @@ class Elem:
         return f"{self.domain[0] if self.domain in (STATE, ACTION) else self.domain}{self.index}"
 
 
-@dataclass(frozen=True, slots=True)
-class Traj:
+class Traj(NamedTuple):
     """A trajectory: states and actions from time 0."""
 
     states: tuple[int, ...]
@@ -217,52 +215,58 @@ class Evaluator:
 
     # ------------------------------------------------------------ expressions
 
-    def eval(self, e: m.Expr, env: Env) -> Any:  # noqa: C901 - one case per node type
+    def eval(self, e: m.Expr, env: Env) -> Any:
         self.budget -= 1
         if self.budget < 0:
             raise Unsupported("the finite models grew too large to enumerate")
-        match e:
-            case m.Num(value=v):
-                return int(v) if v.denominator == 1 else float(v)
-            case m.Name():
-                return self.name(e, env)
-            case m.Call():
-                return self.call(e, env)
-            case m.Add(left=l, right=r):
-                return jets.add(self.real(l, env), self.real(r, env))
-            case m.Sub(left=l, right=r):
-                return jets.sub(self.real(l, env), self.real(r, env))
-            case m.Mul(left=l, right=r):
-                return jets.mul(self.real(l, env), self.real(r, env))
-            case m.Div(left=l, right=r):
-                return jets.div(self.real(l, env), self.real(r, env))
-            case m.Neg(operand=o):
-                return jets.neg(self.real(o, env))
-            case m.Pow(base=b, exponent=x):
-                return jets.power(self.real(b, env), self.real(x, env))
-            case m.Func(name=f, arg=a):
-                v = self.real(a, env)
-                if f == "log":
-                    return jets.log(v)
-                if f == "exp":
-                    return jets.exp(v)
-                return jets.power(v, 0.5)
-            case m.Grad(param=p, operand=o):
-                if p not in self.rank:
-                    hint = "add `param θ` or `use rl`" if p in ("θ", "") else f"declare it with `param {p}`"
-                    what = f"'{p}'" if p else "(none given)"
-                    raise NameProblem(f"the gradient is taken in {what}, which is not a declared parameter: {hint}",
-                                      e.span)
-                return jets.derivative(self.real(o, env), self.rank[p])
-            case m.BigOp():
-                return self.bigop(e, env)
-            case m.Expect():
-                return self.expect(e, env)
-            case m.Size(name=n):
-                return len(self.dataset(n.key()))
-            case m.Placeholder():
-                raise Unsupported("a '·' placeholder outside an expectation's distribution")
-        raise Unsupported(f"cannot evaluate {type(e).__name__}")
+        handler = _HANDLERS.get(type(e))
+        if handler is None:
+            raise Unsupported(f"cannot evaluate {type(e).__name__}")
+        return handler(self, e, env)
+
+    def _num(self, e: m.Num, env: Env) -> Any:
+        v = e.value
+        return int(v) if v.denominator == 1 else float(v)
+
+    def _add(self, e: m.Add, env: Env) -> Any:
+        return jets.add(self.real(e.left, env), self.real(e.right, env))
+
+    def _sub(self, e: m.Sub, env: Env) -> Any:
+        return jets.sub(self.real(e.left, env), self.real(e.right, env))
+
+    def _mul(self, e: m.Mul, env: Env) -> Any:
+        return jets.mul(self.real(e.left, env), self.real(e.right, env))
+
+    def _div(self, e: m.Div, env: Env) -> Any:
+        return jets.div(self.real(e.left, env), self.real(e.right, env))
+
+    def _neg(self, e: m.Neg, env: Env) -> Any:
+        return jets.neg(self.real(e.operand, env))
+
+    def _pow(self, e: m.Pow, env: Env) -> Any:
+        return jets.power(self.real(e.base, env), self.real(e.exponent, env))
+
+    def _func(self, e: m.Func, env: Env) -> Any:
+        v = self.real(e.arg, env)
+        if e.name == "log":
+            return jets.log(v)
+        if e.name == "exp":
+            return jets.exp(v)
+        return jets.power(v, 0.5)
+
+    def _grad(self, e: m.Grad, env: Env) -> Any:
+        p = e.param
+        if p not in self.rank:
+            hint = "add `param θ` or `use rl`" if p in ("θ", "") else f"declare it with `param {p}`"
+            what = f"'{p}'" if p else "(none given)"
+            raise NameProblem(f"the gradient is taken in {what}, which is not a declared parameter: {hint}", e.span)
+        return jets.derivative(self.real(e.operand, env), self.rank[p])
+
+    def _size(self, e: m.Size, env: Env) -> Any:
+        return len(self.dataset(e.name.key()))
+
+    def _placeholder(self, e: m.Placeholder, env: Env) -> Any:
+        raise Unsupported("a '·' placeholder outside an expectation's distribution")
 
     def real(self, e: m.Expr, env: Env) -> jets.Value:
         v = self.eval(e, env)
@@ -648,6 +652,14 @@ class Evaluator:
             table = self._dist_table(info, tuple(_hashable(g) for g in given), given)
             return list(table.items())
         raise Unsupported("cannot read the expectation's distribution")
+
+
+_HANDLERS: dict[type, Any] = {
+    m.Num: Evaluator._num, m.Name: Evaluator.name, m.Call: Evaluator.call, m.Add: Evaluator._add,
+    m.Sub: Evaluator._sub, m.Mul: Evaluator._mul, m.Div: Evaluator._div, m.Neg: Evaluator._neg,
+    m.Pow: Evaluator._pow, m.Func: Evaluator._func, m.Grad: Evaluator._grad, m.BigOp: Evaluator.bigop,
+    m.Expect: Evaluator.expect, m.Size: Evaluator._size, m.Placeholder: Evaluator._placeholder,
+}
 
 
 class _Probe:
