@@ -1,11 +1,12 @@
-"""Time limits that hold even when sympy never returns.
+"""Time limits that hold even when sympy never returns, and the cores put to work.
 
-Steps run in a forked worker process that sends each result back as soon as
-it is ready.  When one step overruns its limit the worker is killed, that
-step is marked as timed out, and a fresh worker (forked again from the
-parent, which still holds everything parsed) carries on with the next step.
-So one pathological step costs its time limit and nothing more, and a run
-forks once per file in the common case.
+Steps run in forked worker processes (one per core) that send each result
+back as soon as it is ready.  When one step overruns its limit its worker is
+killed, that step is marked as timed out, and a fresh worker (forked again
+from the parent, which still holds everything parsed) carries on with the
+next step of that worker's share.  So one pathological step costs its time
+limit and nothing more.  Results are collected by position, so the report
+does not depend on how many workers ran or in which order they finished.
 
 Where ``fork`` is not available the jobs run in-process without a limit.
 """
@@ -33,13 +34,37 @@ class Crashed:
     message: str
 
 
-def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float) -> list[Any]:
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | None = None) -> list[Any]:
     """Run each job with a per-job time limit; a result is the job's value, TimedOut or Crashed."""
     if not hasattr(os, "fork") or not jobs:
         return [_guarded(job) for job in jobs]
-    results: list[Any] = []
-    while len(results) < len(jobs):
-        results.extend(_run_from(jobs, len(results), seconds))
+    workers = max(1, min(workers or default_workers(), len(jobs)))
+    results: list[Any] = [None] * len(jobs)
+    done = [False] * len(jobs)
+    share = -(-len(jobs) // workers)
+    pending = [_Worker(jobs, start, min(start + share, len(jobs)), seconds)
+               for start in range(0, len(jobs), share)]
+    try:
+        while pending:
+            now = time.monotonic()
+            timeout = max(0.0, min(w.deadline for w in pending) - now)
+            ready, _, _ = select.select([w.fd for w in pending], [], [], timeout)
+            for worker in pending:
+                if worker.fd in ready:
+                    worker.receive(results, done)
+                elif time.monotonic() >= worker.deadline:
+                    worker.overrun(results, done)
+            pending = [w for w in pending if w.restart_if_needed()]
+    finally:
+        for worker in pending:
+            worker.stop()
     return results
 
 
@@ -54,65 +79,89 @@ def _guarded(job: Callable[[], Any]) -> Any:
         return Crashed(f"internal error ({type(err).__name__}: {err})")
 
 
-def _run_from(jobs: Sequence[Callable[[], Any]], start: int, seconds: float) -> list[Any]:
-    """Fork a worker for jobs[start:], collect results until it finishes, crashes or overruns."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker
-        os.close(read_fd)
-        code = 0
-        try:
-            for job in jobs[start:]:
-                payload = pickle.dumps(_guarded(job))
-                _write_all(write_fd, struct.pack("<Q", len(payload)) + payload)
-        except BaseException:  # noqa: BLE001 - a worker must never unwind into the parent's code
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    collected: list[Any] = []
-    reader = _Reader(read_fd)
-    try:
-        while start + len(collected) < len(jobs):
-            deadline = time.monotonic() + seconds
-            payload = reader.message(deadline)
-            if payload is None:  # overran its limit, or died
-                crashed = reader.closed
-                _kill(pid)
-                collected.append(Crashed("the worker stopped unexpectedly") if crashed else TimedOut(seconds))
-                return collected
-            collected.append(pickle.loads(payload))
-        return collected
-    finally:
-        os.close(read_fd)
-        _reap(pid)
+class _Worker:
+    """A forked process working through jobs[next:end], one result message per job."""
 
-
-class _Reader:
-    def __init__(self, fd: int):
-        self.fd = fd
+    def __init__(self, jobs: Sequence[Callable[[], Any]], start: int, end: int, seconds: float):
+        self.jobs = jobs
+        self.next = start
+        self.end = end
+        self.seconds = seconds
+        self.pid = 0
+        self.fd = -1
         self.buffer = b""
-        self.closed = False
+        self.alive = False
+        self.deadline = 0.0
+        self._spawn()
 
-    def message(self, deadline: float) -> bytes | None:
-        while True:
-            if len(self.buffer) >= 8:
-                (size,) = struct.unpack("<Q", self.buffer[:8])
-                if len(self.buffer) >= 8 + size:
-                    payload = self.buffer[8:8 + size]
-                    self.buffer = self.buffer[8 + size:]
-                    return payload
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if not ready:
-                return None
-            chunk = os.read(self.fd, 1 << 16)
-            if not chunk:
-                self.closed = True
-                return None
-            self.buffer += chunk
+    def _spawn(self) -> None:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os.close(read_fd)
+            code = 0
+            try:
+                for job in self.jobs[self.next:self.end]:
+                    payload = pickle.dumps(_guarded(job))
+                    _write_all(write_fd, struct.pack("<Q", len(payload)) + payload)
+            except BaseException:  # noqa: BLE001 - a worker must never unwind into the parent's code
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self.pid, self.fd, self.buffer, self.alive = pid, read_fd, b"", True
+        self.deadline = time.monotonic() + self.seconds
+
+    def receive(self, results: list[Any], done: list[bool]) -> None:
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:  # the worker died without a result for its current job
+            if self.next < self.end:
+                results[self.next] = Crashed("the worker stopped unexpectedly")
+                done[self.next] = True
+                self.next += 1
+            self.stop()
+            return
+        self.buffer += chunk
+        while len(self.buffer) >= 8:
+            (size,) = struct.unpack("<Q", self.buffer[:8])
+            if len(self.buffer) < 8 + size:
+                break
+            results[self.next] = pickle.loads(self.buffer[8:8 + size])
+            done[self.next] = True
+            self.buffer = self.buffer[8 + size:]
+            self.next += 1
+            self.deadline = time.monotonic() + self.seconds
+        if self.next >= self.end:
+            self.stop()
+
+    def overrun(self, results: list[Any], done: list[bool]) -> None:
+        results[self.next] = TimedOut(self.seconds)
+        done[self.next] = True
+        self.next += 1
+        self.stop()
+
+    def restart_if_needed(self) -> bool:
+        """True while this worker still has jobs (respawning it after a kill)."""
+        if self.next >= self.end:
+            self.stop()
+            return False
+        if not self.alive:
+            self._spawn()
+        return True
+
+    def stop(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(self.fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -120,17 +169,3 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
