@@ -19,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import time
+
 from . import falsify, rules
+from .diagnose import diagnose
 from . import model as m
 from .limits import Crashed, TimedOut, run_jobs
 from .semantics import Context, build_context
@@ -125,6 +128,7 @@ def _prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: froze
 
 def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
     """Decide one step (runs inside the worker)."""
+    started = time.monotonic()
     result = StepResult(step.span.line, step.span.column, step.relation, UNKNOWN, text=step.text)
     citation = read_citation(step.justification, ctx.lemmas) if step.justification else None
     if citation is not None:
@@ -148,6 +152,8 @@ def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
         result.message = "the two sides differ in a finite model"
         if outcome.evaluator is not None:
             result.difference = locate_difference(step.previous, step.expr, outcome.evaluator)
+        result.diagnosis = diagnose(step.previous, step.expr, step.relation, ctx, options.seed,
+                                    deadline=started + 0.5 * options.time_limit)
         _judge_citation(result, citation, step, ctx, valid=False)
         return result
     proof = _try_prove(step.previous, step.expr, step.relation, ctx, None)
