@@ -22,6 +22,7 @@ from typing import Any
 import time
 
 from . import falsify, rules
+from .conditions import VIOLATED, ledger
 from .diagnose import diagnose
 from . import model as m
 from .limits import Crashed, TimedOut, run_jobs
@@ -59,6 +60,7 @@ class StepResult:
     models: int = 0
     suggestions: list[str] = field(default_factory=list)
     diagnosis: dict[str, str] | None = None
+    conditions: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -127,7 +129,19 @@ def _prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: froze
 
 
 def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
-    """Decide one step (runs inside the worker)."""
+    """Decide one step and fill in its side-condition ledger (runs inside the worker)."""
+    result = _decide(step, ctx, options)
+    if result.rules and step.previous is not None and step.expr is not None:
+        entries = ledger(result.rules, step, ctx, result.verdict, result.diagnosis)
+        result.conditions = [{"rule": c.rule, "text": c.text, "status": c.status, "note": c.note} for c in entries]
+        violated = [c for c in entries if c.status == VIOLATED]
+        if violated and result.verdict == REFUTED:
+            c = violated[0]
+            result.message = f"a side condition of {c.rule} is violated: {c.text}" + (f" ({c.note})" if c.note else "")
+    return result
+
+
+def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
     started = time.monotonic()
     result = StepResult(step.span.line, step.span.column, step.relation, UNKNOWN, text=step.text)
     citation = read_citation(step.justification, ctx.lemmas) if step.justification else None

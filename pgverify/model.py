@@ -159,6 +159,7 @@ class BigOp(Expr):
     lower: Expr | None = None
     upper: Expr | None = None
     over: Name | None = None
+    integral: bool = False  # written int_ or ∫ (a sum over a finite space here, an integral in the notes)
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,7 @@ def _show(e: Expr, outer: int) -> str:  # noqa: C901 - one case per node type
         case Grad(param=p, operand=o):
             return _wrap(f"∇_{p} {_show(o, 5)}", 5, outer)
         case BigOp(kind=k, index=i, body=b, lower=lo, upper=hi, over=ov):
+            k = "int" if e.integral else k
             if lo is not None:
                 head = f"{k}_{{{i.key()}={_show(lo, 0)}}}^{{{_show(hi, 0) if hi is not None else ''}}}"
             elif ov is not None:

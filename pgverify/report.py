@@ -106,4 +106,5 @@ def step_record(s: StepResult) -> dict[str, Any]:
         "counterexample": s.counterexample,
         "suggestions": s.suggestions,
         "diagnosis": s.diagnosis,
+        "conditions": s.conditions,
     }

@@ -422,7 +422,7 @@ class _Builder(Transformer):
             body = _drop_differential(body, index)
         if upper is not None and lower is None:
             raise ParseFailure(m.SyntaxIssue(self._s(meta), "an upper bound needs a lower one: sum_{i=1}^{N} …"))
-        return m.BigOp(kind, index, body, lower, upper, over, span=self._s(meta))
+        return m.BigOp(kind, index, body, lower, upper, over, integral=word in ("int", "∫"), span=self._s(meta))
 
     def bound_name(self, c):
         return c[0], None, None

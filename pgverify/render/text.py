@@ -73,6 +73,11 @@ def _step(console: Console, f: FileResult, s: StepResult) -> None:
                       style="dim")
     if len(detail):
         console.print(Text("        ") + detail)
+    for c in s.conditions:
+        if c["status"] != "holds":
+            style = "red" if c["status"] == "violated" else "yellow"
+            note = f": {c['note']}" if c["note"] else ""
+            console.print(Text(f"        {c['status']}: ", style=style) + Text(f"{c['text']} ({c['rule']}){note}"))
     if s.verdict == REFUTED:
         _refutation(console, s)
     elif s.verdict == UNKNOWN and s.message:

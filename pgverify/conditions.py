@@ -1,0 +1,99 @@
+"""The side-condition ledger: each cited rule's conditions, and whether they hold here.
+
+A condition is ``holds`` when pgverify can see it is true of this step (a log
+of distributions is a log of positive numbers; a finite sum can be exchanged
+with ∇), ``violated`` when the declarations make it false (``depends P on θ``
+before dropping ``∇_θ log P``; an action-dependent baseline), and
+``assumed`` when it is taken on trust (an integral exchanged with ∇: the
+models are finite, the notes' space may not be).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import model as m
+from .diagnose import _is_dist_call, nodes
+from .rules import lookup
+from .semantics import Context
+
+HOLDS, ASSUMED, VIOLATED = "holds", "assumed", "violated"
+
+# the misconceptions that break a rule's conditions, by rule
+_VIOLATED_BY = {
+    "theta-independence": {"theta-dependent-term-treated-as-independent", "policy-term-dropped-instead-of-dynamics",
+                           "eglp-applied-pointwise"},
+    "baseline": {"action-dependent-baseline"},
+    "exchange": {"gradient-inside-theta-dependent-expectation", "gradient-outside-with-log-prob"},
+    "eglp": {"eglp-applied-pointwise"},
+    "importance-sampling": {"importance-weight-inverted", "importance-weight-missing"},
+    "monte-carlo": {"missing-sample-mean-normalization"},
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    rule: str
+    text: str
+    status: str
+    note: str = ""
+
+
+def ledger(rule_names: list[str], step: m.Step, ctx: Context, verdict: str,
+           diagnosis: dict[str, str] | None) -> list[Condition]:
+    """The conditions of every cited rule, each with its status for this step."""
+    out: list[Condition] = []
+    exprs = [e for e in (step.previous, step.expr) if e is not None]
+    for name in rule_names:
+        rule = lookup(name)
+        if rule is None or rule.name != name:
+            continue  # a lemma: its conditions are its own proof's
+        for text in rule.conditions:
+            status, note = _status(name, text, exprs, ctx, verdict, diagnosis)
+            out.append(Condition(name, text, status, note))
+    return out
+
+
+def _status(rule: str, text: str, exprs: list[m.Expr], ctx: Context, verdict: str,
+            diagnosis: dict[str, str] | None) -> tuple[str, str]:
+    lowered = text.lower()
+    if rule == "theta-independence" and verdict == "refuted" and ctx.depends:
+        declared = ", ".join(f"`depends {k} on {', '.join(sorted(v))}`" for k, v in sorted(ctx.depends.items()))
+        return VIOLATED, f"the declarations say otherwise: {declared}"
+    if diagnosis and diagnosis["name"] in _VIOLATED_BY.get(rule, set()):
+        return VIOLATED, diagnosis["title"]
+    if "infinite" in lowered or "integral" in lowered:
+        if any(isinstance(n, m.BigOp) and n.integral for e in exprs for n in nodes(e)):
+            return ASSUMED, "an integral is exchanged with ∇: checked on finite spaces only"
+        return HOLDS, "every sum here is finite"
+    if "finite" in lowered or "support" in lowered:
+        return HOLDS, "finite spaces; every distribution is positive everywhere, whatever θ"
+    if "positive" in lowered or "> 0" in lowered:
+        logs = [n.arg for e in exprs for n in nodes(e) if isinstance(n, m.Func) and n.name == "log"]
+        if all(_positive(a, ctx) for a in logs):
+            return HOLDS, "every log here is of a probability or a positive function"
+        return ASSUMED, "some log here is of a quantity not declared positive"
+    if verdict in ("proved", "checked"):
+        return HOLDS, ""
+    return ASSUMED, ""
+
+
+def _positive(e: m.Expr, ctx: Context) -> bool:
+    """Whether ``e`` is positive by declaration: probabilities, positive functions, exp, products of these."""
+    if isinstance(e, m.Num):
+        return e.value > 0
+    if isinstance(e, m.Func):
+        return e.name == "exp" or (e.name == "sqrt" and _positive(e.arg, ctx))
+    if isinstance(e, (m.Mul, m.Div)):
+        return _positive(e.left, ctx) and _positive(e.right, ctx)
+    if isinstance(e, m.BigOp):
+        return e.kind == "prod" and _positive(e.body, ctx)
+    if isinstance(e, m.Pow):
+        return _positive(e.base, ctx)
+    if isinstance(e, m.Call):
+        if _is_dist_call(e, ctx):
+            return True
+        c = ctx.canonical_call(e)
+        info = ctx.function(c.func.key(), len(c.all_args))
+        return info.positive
+    return False
