@@ -339,6 +339,8 @@ def check_source(source: m.SourceFile, options: Options) -> FileResult:
     for d, ctx in zip(source.derivations, contexts):
         for step in d.steps:
             jobs.append(lambda step=step, ctx=ctx: check_step(step, ctx, options))
+    if jobs:
+        from . import symbolic  # noqa: F401 - load sympy once, before the workers fork, not inside each step's limit
     outputs = run_jobs(jobs, options.time_limit)
 
     results: list[DerivationResult] = []

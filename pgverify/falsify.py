@@ -33,6 +33,10 @@ class Unsupported(Exception):
     """A construct the numeric models cannot evaluate; the step becomes ``unknown``."""
 
 
+class TooLarge(Unsupported):
+    """This model is too large for an exact average; a smaller model may still decide."""
+
+
 class NameProblem(Exception):
     """A user mistake found while evaluating (e.g. ∇ in an undeclared parameter)."""
 
@@ -194,6 +198,9 @@ class Evaluator:
         self.tables: dict[Any, Any] = {} if tables is None else tables
         self.budget = MAX_EVALUATIONS
         self._schema: tuple[int, int] | None = None
+        # in a Monte-Carlo step, the letters of the left side's expectation variables: there `a_i` is the
+        # i-th sample of a, not the action at time i
+        self.sample_bases: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------ random draws
 
@@ -309,6 +316,10 @@ class Evaluator:
             if key == "γ":
                 return self.model.gamma
         domain = ctx.domain_of_base(n.base)
+        if n.base in self.sample_bases and len(n.sub) == 1 and n.sample is None and domain in (STATE, ACTION):
+            rk = self._resolved_key(n, env)
+            size = self.model.size(domain)
+            return self._free(rk, lambda: Elem(domain, int(self._u(self.trial, rk, domain) * size)))
         if domain in (STATE, ACTION):
             return self._step_variable(n, env, domain)
         if domain == TRAJ:
@@ -733,6 +744,9 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
                 undefined += 1
                 last_reason = str(err)
                 continue
+            except TooLarge as err:
+                last_reason = str(err)
+                break
             except RecursionError:
                 return Outcome("unknown", reason="the expression nests too deeply to evaluate")
             except (OverflowError, ZeroDivisionError) as err:
@@ -758,7 +772,7 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
                 break  # nothing was drawn: another draw would compute the same numbers
     if agreed == 0:
         reason = f"both sides are undefined in every model tried ({last_reason})" if undefined else \
-            "the models could not compare the two sides"
+            (last_reason or "the models could not compare the two sides")
         return Outcome("unknown", reason=reason)
     return Outcome("agree", agreed)
 
@@ -777,6 +791,8 @@ def mean_over_samples(lhs: m.Expr, rhs: m.Expr, ev: Evaluator, tables: dict[Any,
     the ``E_{x ~ p}`` over the same letter, or the trajectory distribution for trajectories.
     A right side without samples is compared as it stands.
     """
+    ev.sample_bases = frozenset(v.base for node in _expectations(lhs) for v in node.variables
+                                if ev.ctx.domain_of_base(v.base) != TRAJ)
     before = set(ev.free)
     ev.real(rhs, Env())
     samples = sorted(k for k in set(ev.free) - before if _SAMPLE_KEY.match(k))
@@ -788,12 +804,13 @@ def mean_over_samples(lhs: m.Expr, rhs: m.Expr, ev: Evaluator, tables: dict[Any,
     for space in spaces:
         count *= len(space)
     if count > MAX_SAMPLE_COMBINATIONS:
-        raise Unsupported("too many sample combinations to average the estimate exactly")
+        raise TooLarge("too many sample combinations to average the estimate exactly")
     shared = {k: v for k, v in ev.free.items() if k in before}
     total: jets.Value = 0.0
     for combo in itertools.product(*spaces):
         inner = Evaluator(ev.ctx, ev.model, ev.trial, {}, tables)
         inner.param_values = ev.param_values
+        inner.sample_bases = ev.sample_bases
         inner.free.update(shared)
         weight: jets.Value = 1.0
         for key, (value, probability) in zip(samples, combo):
@@ -815,7 +832,7 @@ def _sample_space(key: Any, lhs: m.Expr, ev: Evaluator) -> list[tuple[Any, jets.
         size = len(ev.dataset(key[1]))
         combos = list(itertools.product(range(len(trajs)), repeat=size))
         if len(combos) > MAX_SAMPLE_COMBINATIONS:
-            raise Unsupported("a data set too large to average over exactly")
+            raise TooLarge("a data set too large to average over exactly")
         out = []
         for combo in combos:
             w: jets.Value = 1.0

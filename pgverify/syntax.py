@@ -119,8 +119,20 @@ def parse_line(logical: LogicalLine) -> m.Statement:
         raise ParseFailure(_describe(err, logical)) from None
     except VisitError as err:
         if isinstance(err.orig_exc, ParseFailure):
-            raise err.orig_exc from None
+            issue = err.orig_exc.issue
+            if not issue.context:
+                issue = replace(issue, context=_caret(logical.text, _position(logical, issue.span)))
+            raise ParseFailure(issue) from None
         raise
+
+
+def _position(logical: LogicalLine, span: m.Span) -> int:
+    """The offset in a logical line's text of a (line, column) position."""
+    offset = 0
+    lines = logical.text.split("\n")
+    for k in range(max(0, min(span.line - logical.line, len(lines) - 1))):
+        offset += len(lines[k]) + 1
+    return offset + max(0, span.column - 1)
 
 
 def parse_expression(text: str) -> m.Expr:
@@ -154,8 +166,9 @@ def _describe(err: UnexpectedInput, logical: LogicalLine) -> m.SyntaxIssue:
     line = logical.line + line_in - 1
     span = m.Span(line, column, line, column + 1)
     found = _found_text(err, text, pos)
-    opener = _unclosed(text[:pos])
-    if isinstance(err, UnexpectedToken) and err.token.type == "$END" or isinstance(err, UnexpectedEOF):
+    at_end = isinstance(err, UnexpectedToken) and err.token.type == "$END" or isinstance(err, UnexpectedEOF)
+    opener = _unclosed(text if at_end else text[:pos])
+    if at_end:
         if opener is not None:
             oline, ocol = _line_col(text, opener[1])
             message = (f"'{opener[0]}' opened at line {logical.line + oline - 1}, column {ocol} is never closed;"
@@ -169,6 +182,9 @@ def _describe(err: UnexpectedInput, logical: LogicalLine) -> m.SyntaxIssue:
     else:
         message = f"unexpected '{found}': " + _expected_words(err)
     message = _hint(text, pos, found, message)
+    if not at_end and opener is not None and _CLOSERS[opener[0]] in message and "never closed" not in message:
+        oline, ocol = _line_col(text, opener[1])
+        message += (f" ('{opener[0]}' opened at line {logical.line + oline - 1}, column {ocol} is never closed)")
     return m.SyntaxIssue(span, message, _caret(text, pos))
 
 
@@ -254,12 +270,18 @@ def canonical_word(word: str) -> str:
     return GREEK.get(word, word)
 
 
+_BIG_OPERATOR_WORDS = {"sum", "prod", "int", "Σ", "∑", "Π", "∏", "∫"}
+
+
 def name_from_text(text: str, span: m.Span) -> m.Name:
     """Build a Name from a NAME token: ``π_θ``, ``rho0``, ``s_t'``, ``x^{(i)}``."""
     match = re.fullmatch(rf"({_LETTERS}[^\W_]*)(?:_([^\W_]+))?('*)(?:\^\{{\(([^(){{}}]*)\)\}})?", text)
     if match is None:  # the grammar's NAME regex guarantees a match
         raise ParseFailure(m.SyntaxIssue(span, f"cannot read the name '{text}'"))
     base, sub, primes, sample = match.groups()
+    if text in _BIG_OPERATOR_WORDS:
+        raise ParseFailure(m.SyntaxIssue(span, f"'{text}' needs its index: write {text}_t …,"
+                                               f" {text}_{{t=0}}^{{T-1}} … or {text}_{{x}} …"))
     subs: tuple[m.Expr, ...] = ()
     digits = re.fullmatch(rf"({_LETTERS}+?)(\d+)", base)
     if digits and canonical_word(digits.group(1)) != digits.group(1) or digits and len(digits.group(1)) == 1:
@@ -662,7 +684,7 @@ class _Assembler:
                 if d is None or not d.in_chain:
                     self.errors.append(m.SyntaxIssue(stmt.span, "a step needs a line before it to relate to:"
                                                      " start the chain with an expression on its own line",
-                                                     _caret(logical.text, 0)))
+                                                     _caret(logical.text, stmt.span.column - 1)))
                     return
                 d.steps.append(m.Step(d.last, rel, expr, just, stmt.span, self._text(logical)))
                 d.chains[-1].append(expr)
