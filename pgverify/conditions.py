@@ -19,15 +19,13 @@ from .semantics import Context
 
 HOLDS, ASSUMED, VIOLATED = "holds", "assumed", "violated"
 
-# the misconceptions that break a rule's conditions, by rule
+# the misconceptions that break a rule's condition, by rule: (mistakes, a word of the condition they break)
 _VIOLATED_BY = {
-    "theta-independence": {"theta-dependent-term-treated-as-independent", "policy-term-dropped-instead-of-dynamics",
-                           "eglp-applied-pointwise"},
-    "baseline": {"action-dependent-baseline"},
-    "exchange": {"gradient-inside-theta-dependent-expectation", "gradient-outside-with-log-prob"},
-    "eglp": {"eglp-applied-pointwise"},
-    "importance-sampling": {"importance-weight-inverted", "importance-weight-missing"},
-    "monte-carlo": {"missing-sample-mean-normalization"},
+    "theta-independence": ({"theta-dependent-term-treated-as-independent", "policy-term-dropped-instead-of-dynamics",
+                            "eglp-applied-pointwise"}, "θ"),
+    "baseline": ({"action-dependent-baseline"}, "action"),
+    "exchange": ({"gradient-inside-theta-dependent-expectation", "gradient-outside-with-log-prob"}, "distribution"),
+    "eglp": ({"eglp-applied-pointwise"}, "distribution"),
 }
 
 
@@ -60,8 +58,14 @@ def _status(rule: str, text: str, exprs: list[m.Expr], ctx: Context, verdict: st
     if rule == "theta-independence" and verdict == "refuted" and ctx.depends:
         declared = ", ".join(f"`depends {k} on {', '.join(sorted(v))}`" for k, v in sorted(ctx.depends.items()))
         return VIOLATED, f"the declarations say otherwise: {declared}"
-    if diagnosis and diagnosis["name"] in _VIOLATED_BY.get(rule, set()):
+    mistakes, word = _VIOLATED_BY.get(rule, (set(), ""))
+    if diagnosis and diagnosis["name"] in mistakes and word in text:
         return VIOLATED, diagnosis["title"]
+    if "nonzero" in lowered:
+        divisors = [n.right for e in exprs for n in nodes(e) if isinstance(n, m.Div)]
+        if all(_positive(d, ctx) or isinstance(d, m.Num) and d.value != 0 for d in divisors):
+            return HOLDS, "every divisor here is a nonzero number, a probability or a positive function"
+        return ASSUMED, "a divisor here is not declared nonzero"
     if "infinite" in lowered or "integral" in lowered:
         if any(isinstance(n, m.BigOp) and n.integral for e in exprs for n in nodes(e)):
             return ASSUMED, "an integral is exchanged with ∇: checked on finite spaces only"

@@ -168,6 +168,30 @@ def grad_orders(exprs: list[m.Expr], ctx: Context) -> dict[str, int]:
     return orders
 
 
+def time_indices(exprs: list[m.Expr], ctx: Context) -> frozenset[str]:
+    """Letters that index states or actions (``s_k``, ``a_{k+1}``): a free one stands for a time step."""
+    found: set[str] = set()
+
+    def walk(e: m.Expr) -> None:
+        if isinstance(e, m.Name) and ctx.domain_of_base(e.base) in (STATE, ACTION) and len(e.sub) == 1:
+            for n in _names(e.sub[0]):
+                if ctx.domain_of_base(n.base) == REAL and n.key() not in ctx.constants and n.base not in ("T", "N"):
+                    found.add(n.base)
+        for child in _children(e):
+            walk(child)
+
+    for e in exprs:
+        walk(e)
+    return frozenset(found)
+
+
+def _names(e: m.Expr) -> list[m.Name]:
+    out = [e] if isinstance(e, m.Name) else []
+    for child in _children(e):
+        out.extend(_names(child))
+    return out
+
+
 def _children(e: m.Expr) -> list[m.Expr]:
     out = []
     for name in e.__dataclass_fields__:
@@ -201,6 +225,8 @@ class Evaluator:
         # in a Monte-Carlo step, the letters of the left side's expectation variables: there `a_i` is the
         # i-th sample of a, not the action at time i
         self.sample_bases: frozenset[str] = frozenset()
+        # letters used as the time index of a state or action (s_k, a_k): free ones are time steps too
+        self.time_bases: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------ random draws
 
@@ -308,12 +334,12 @@ class Evaluator:
             return self._constant(key)
         if key in self.param_values:
             return self.param_values[key]
-        if ctx.rl and not n.sub and n.sample is None and not n.primes:
+        if not n.sub and n.sample is None and not n.primes:
             if key == "T":
                 return self.model.horizon
             if key == "N":
                 return self.model.n_samples
-            if key == "γ":
+            if key == "γ" and ctx.rl:
                 return self.model.gamma
         domain = ctx.domain_of_base(n.base)
         if n.base in self.sample_bases and len(n.sub) == 1 and n.sample is None and domain in (STATE, ACTION):
@@ -326,7 +352,7 @@ class Evaluator:
             if not n.sub and n.sample is None and not n.primes:
                 return env.traj if env.traj is not None and "τ" in env.bindings else self.free_traj("τ")
             return self.free_traj(self._resolved_key(n, env))
-        if domain == TIME:
+        if domain == TIME or n.base in self.time_bases:
             return self._free(self._resolved_key(n, env),
                               lambda: int(self._u(self.trial, key, "t") * self.model.horizon))
         if domain != REAL:
@@ -350,8 +376,8 @@ class Evaluator:
         parts = [n.base + "'" * n.primes]
         for s in n.sub:
             parts.append(self._key_part(s, env))
-        if n.sample is not None:
-            parts.append("(" + self._key_part(n.sample, env) + ")")
+        if n.sample is not None:  # x^{(i)} is x_i (LANGUAGE.md: samples are written either way)
+            parts.append(self._key_part(n.sample, env) if not n.sub else "(" + self._key_part(n.sample, env) + ")")
         return "_".join(parts)
 
     def _key_part(self, s: m.Expr, env: Env) -> str:
@@ -590,7 +616,7 @@ class Evaluator:
     def dataset(self, key: str) -> list[Traj]:
         ck = ("dataset", key)
         if ck not in self.cache:
-            n = 2 + int(self._u(self.trial, key, "size") * 2)
+            n = 2  # small, so that a Monte-Carlo average over every draw of the data set stays exact
             self.cache[ck] = [self.free_traj(f"{key}[{i}]") for i in range(n)]
         return self.cache[ck]
 
@@ -614,10 +640,40 @@ class Evaluator:
         if len(values) > MAX_TERMS:
             raise Unsupported("too many terms to enumerate")
         acc: jets.Value = 0.0 if b.kind == "sum" else 1.0
+        component = self._component(b.index, env)
         for v in values:
-            term = self.real(b.body, env.bind(index, v))
+            inner = env.bind(index, v)
+            if component is not None:  # sum_{s_0}: the trajectory whose state 0 is v
+                inner = self._with_component(inner, component, v)
+            term = self.real(b.body, inner)
             acc = jets.add(acc, term) if b.kind == "sum" else jets.mul(acc, term)
         return acc
+
+    def _component(self, index: m.Name, env: Env) -> tuple[str, int] | None:
+        """``s_0`` or ``a_1`` as a summation index: which component of the trajectory it is."""
+        domain = self.ctx.domain_of_base(index.base)
+        if domain not in (STATE, ACTION) or len(index.sub) != 1 or index.sample is not None or index.primes:
+            return None
+        sub = index.sub[0]
+        if not isinstance(sub, m.Num) or sub.value.denominator != 1:
+            return None
+        return ("states" if domain == STATE else "actions"), int(sub.value)
+
+    def _with_component(self, env: Env, component: tuple[str, int], value: Any) -> Env:
+        attr, t = component
+        traj = env.traj if env.traj is not None else self.free_traj("τ")
+        n_states, n_actions = self.trajectory_schema()
+        if len(traj.states) > n_states or len(traj.actions) > n_actions:
+            # summing over the components of τ: τ is a trajectory of the distribution's own length
+            traj = Traj(traj.states[:n_states], traj.actions[:n_actions])
+        seq = list(getattr(traj, attr))
+        if not 0 <= t < len(seq) or not isinstance(value, Elem):
+            return env
+        seq[t] = value.index
+        changed = traj._replace(**{attr: tuple(seq)})
+        bindings = dict(env.bindings)
+        bindings["τ"] = changed
+        return Env(bindings, changed)
 
     def expect(self, e: m.Expect, env: Env) -> jets.Value:
         ctx = self.ctx
@@ -638,6 +694,22 @@ class Evaluator:
             acc = jets.add(acc, jets.mul(weight, self.real(e.body, inner)))
         return acc
 
+    def _defined_weights(self, info: FunctionInfo, given: list[Any], env: Env,
+                  n_vars: int | None = None) -> list[tuple[tuple, jets.Value]]:
+        """Weights of a distribution written as a definition (``def π_θ(a|s) = softmax …``), as defined."""
+        n = info.n_vars if n_vars is None else n_vars
+        n = n or (len(info.params) - len(given))
+        domains = []
+        for p in info.params[:n]:
+            domain = self.ctx.domain_of_base(p.base)
+            if domain == REAL and p.base == "τ":
+                domain = TRAJ
+            domains.append(domain)
+        out = []
+        for combo in itertools.product(*[self.domain_values(d) for d in domains]):
+            out.append((tuple(combo), self._apply_definition(info, list(combo) + list(given), env)))
+        return out
+
     def _weights(self, e: m.Expect, env: Env) -> list[tuple[tuple, jets.Value]]:
         ctx = self.ctx
         dist = e.dist
@@ -647,6 +719,9 @@ class Evaluator:
             info = next((i for i in candidates if i.kind == "dist" and i.n_vars == i.arity), None) or \
                 next((i for i in candidates if i.kind == "dist"), None)
             if info is None:
+                defined = next((i for i in candidates if i.kind == "def"), None)
+                if defined is not None:
+                    return self._defined_weights(defined, [], env)
                 raise Unsupported(f"'{key}' is not a declared distribution (declare it with `dist {key}(x)`)")
             if info.arity != info.n_vars:
                 raise Unsupported(f"{key} is conditional: write its condition, as in E_{{x ~ {key}(·|y)}}[…]")
@@ -656,6 +731,9 @@ class Evaluator:
             dist = ctx.canonical_call(dist)
             info = ctx.function(dist.func.key(), len(dist.all_args))
             holes = [i for i, a in enumerate(dist.all_args) if isinstance(a, m.Placeholder)]
+            if info.kind == "def" and holes == list(range(len(holes))) and holes:
+                given = [self.eval(a, env) for a in dist.all_args[len(holes):]]
+                return self._defined_weights(info, given, env, len(holes))
             if info.kind != "dist":
                 raise Unsupported(f"'{dist.func.key()}' is not a declared distribution")
             if holes != list(range(len(holes))) or len(holes) != info.n_vars:
@@ -673,6 +751,8 @@ _HANDLERS: dict[type, Any] = {
     m.Pow: Evaluator._pow, m.Func: Evaluator._func, m.Grad: Evaluator._grad, m.BigOp: Evaluator.bigop,
     m.Expect: Evaluator.expect, m.Size: Evaluator._size, m.Placeholder: Evaluator._placeholder,
 }
+
+
 
 
 class _Probe:
@@ -726,6 +806,7 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
     if relation == "∝":
         return Outcome("unknown", reason="∝ steps are not supported yet")
     orders = grad_orders([lhs, rhs], ctx)
+    time_bases = time_indices([lhs, rhs], ctx)
     agreed = 0
     undefined = 0
     last_reason = ""
@@ -737,6 +818,7 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
         tables: dict[Any, Any] = {}
         for trial in range(draws):
             ev = Evaluator(ctx, model, trial, orders, tables)
+            ev.time_bases = time_bases
             try:
                 a = ev.real(lhs, Env())
                 b = ev.real(rhs, Env()) if relation != "≈" else mean_over_samples(lhs, rhs, ev, tables)
@@ -779,7 +861,7 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
 
 # --------------------------------------------------------------------------- Monte-Carlo estimates
 
-_SAMPLE_KEY = re.compile(r"^(?P<base>[^\W\d_][^\W_]*)'*_\(?(?P<index>-?\d+)\)?$|^(?P<set>[^\W\d_]\w*)\[(?P<item>\d+)\]$")
+_SAMPLE_KEY = re.compile(r"^(?P<base>[^\W\d_][^\W_]*)'*_\(?(?P<index>-?\d+)\)?$")
 MAX_SAMPLE_COMBINATIONS = 4096
 
 

@@ -148,7 +148,7 @@ class Context:
         kind_positive = info.positive if info else False
         self.functions[(key, len(params))] = FunctionInfo(
             key, len(params), "def", positive=kind_positive, params=params, body=rhs,
-            depends=self._name_depends(call.func))
+            depends=self._name_depends(call.func), n_vars=len(call.args) if call.given else 0)
         self.user_defined.add(key)
 
     # ------------------------------------------------------------------ questions

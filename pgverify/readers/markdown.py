@@ -1,0 +1,113 @@
+"""Markdown (``.md``, ``.markdown``, ``.mdx``): fenced ``pgverify`` blocks, ``$$`` math, markers.
+
+markdown-it-py finds the code (fences and indented blocks), so that math or
+markers shown *as code* in the notes are left alone, and the headings, which
+name the derivations.  Outside code, a scan finds:
+
+* ``<!-- pgverify -->`` (in MDX also ``{/* pgverify */}``): check the next math block;
+* ``<!-- pgverify: use rl; dist p_θ(x) -->``: a preamble, possibly over several lines;
+* display math: ``$$ … $$``, ``\\[ … \\]`` and ``\\begin{align*} … \\end{align*}`` (and the
+  other display environments) outside ``$$``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+from .. import model as m
+from .base import (
+    Event,
+    Fence,
+    Heading,
+    MathBlock,
+    ReadOptions,
+    Text,
+    assemble,
+    marker_or_preamble,
+)
+
+DISPLAY_ENVS = ("align", "align*", "aligned", "eqnarray", "eqnarray*", "equation", "equation*", "gather",
+                "gather*", "multline", "multline*", "flalign", "flalign*", "alignat", "alignat*", "split",
+                "displaymath")
+_ENV_NAMES = "|".join(re.escape(e) for e in sorted(DISPLAY_ENVS, key=len, reverse=True))
+_FENCE_LANGUAGES = ("pgverify", "pgv")
+_SCAN = re.compile(r"<!--(?P<html>.*?)-->|\{/\*(?P<mdx>.*?)\*/\}|(?P<dollars>\$\$)|(?P<bracket>\\\[)"
+                   r"|\\begin\s*\{(?P<env>" + _ENV_NAMES + r")\}", re.DOTALL)
+
+
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark")
+
+
+def markdown_events(text: Text) -> list[Event]:
+    """Everything pgverify reads in one Markdown text (a file or a notebook cell)."""
+    source = text.text
+    events: list[Event] = []
+    tokens = _markdown().parse(source)
+    masked = list(source)
+    for k, tok in enumerate(tokens):
+        if tok.map is None:
+            continue
+        first, past = tok.map
+        if tok.type in ("fence", "code_block"):
+            if tok.type == "fence" and tok.info.strip().split(" ")[0].lower() in _FENCE_LANGUAGES:
+                closing = past - 1
+                closed = closing > first and re.match(r"\s*(`{3,}|~{3,})\s*$", _line(source, text, closing + 1))
+                content_end = text.line_start(closing + 1) if closed else len(source)
+                events.append(Fence(text, text.line_start(first + 2), end=content_end))
+            for i in range(text.line_start(first + 1), text.line_start(past + 1)):
+                if masked[i] != "\n":
+                    masked[i] = " "
+        elif tok.type == "heading_open" and k + 1 < len(tokens):
+            events.append(Heading(text, text.line_start(first + 1), title=tokens[k + 1].content.strip()))
+    events.extend(_scan("".join(masked), text))
+    return events
+
+
+def _line(source: str, text: Text, line: int) -> str:
+    start = text.line_start(line)
+    end = source.find("\n", start)
+    return source[start:] if end < 0 else source[start:end]
+
+
+def _scan(masked: str, text: Text) -> list[Event]:
+    """Markers, preambles and math blocks in the text outside code."""
+    events: list[Event] = []
+    i = 0
+    while True:
+        found = _SCAN.search(masked, i)
+        if found is None:
+            break
+        if found.group("html") is not None or found.group("mdx") is not None:
+            group = "html" if found.group("html") is not None else "mdx"
+            event = marker_or_preamble(found.group(group), found.start(group), text)
+            if event is not None:
+                events.append(event)
+            i = found.end()
+            continue
+        if found.start() > 0 and masked[found.start() - 1] == "\\":
+            i = found.end()  # `\$$` or `\\[`: not a delimiter
+            continue
+        if found.group("dollars"):
+            close = masked.find("$$", found.end())
+            end = close + 2
+        elif found.group("bracket"):
+            close = masked.find("\\]", found.end())
+            end = close + 2
+        else:
+            env = found.group("env")
+            close_match = re.compile(r"\\end\s*\{" + re.escape(env) + r"\}").search(masked, found.end())
+            close = close_match.start() if close_match else -1
+            end = close_match.end() if close_match else -1
+        if close < 0:
+            break
+        events.append(MathBlock(text, found.start(), end=end))
+        i = end
+    return events
+
+
+def read_markdown(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    text = Text(source)
+    return assemble(path, source.split("\n"), markdown_events(text), options, [source])
