@@ -29,6 +29,7 @@ from .limits import Crashed, TimedOut, run_jobs
 from .semantics import Context, build_context
 
 PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
+CROSS_CHECK_MODELS = 2  # random models that double-check a symbolic proof
 OK, MISMATCH, UNKNOWN_RULE = "ok", "mismatch", "unknown-rule"
 
 
@@ -153,8 +154,13 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
                           else "the line before could not be read, so this step has nothing to relate to")
         return result
     result.lhs, result.rhs = m.show(step.previous), m.show(step.expr)
+    # A symbolic proof first: when there is one, a few cheap models cross-check it (a disagreement would
+    # be a bug, and the counterexample wins); without one, every model is tried.
+    proof = _try_prove(step.previous, step.expr, step.relation, ctx, None)
+    proved = proof is not None and proof.proved
     try:
-        outcome = falsify.compare(step.previous, step.expr, step.relation, ctx, options.seed, options.models)
+        outcome = falsify.compare(step.previous, step.expr, step.relation, ctx, options.seed,
+                                  CROSS_CHECK_MODELS if proved else options.models)
     except falsify.NameProblem as problem:
         result.message = str(problem)
         return result
@@ -164,14 +170,15 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
         result.verdict = REFUTED
         result.counterexample = outcome.counterexample
         result.message = "the two sides differ in a finite model"
+        if proved:
+            result.message += " (the symbolic engine claimed a proof: please report this as a bug)"
         if outcome.evaluator is not None:
             result.difference = locate_difference(step.previous, step.expr, outcome.evaluator)
         result.diagnosis = diagnose(step.previous, step.expr, step.relation, ctx, options.seed,
                                     deadline=started + 0.5 * options.time_limit)
         _judge_citation(result, citation, step, ctx, valid=False)
         return result
-    proof = _try_prove(step.previous, step.expr, step.relation, ctx, None)
-    if proof is not None and proof.proved:
+    if proved:
         result.verdict = PROVED
         result.models = outcome.models
         result.message = "proved symbolically" + (f"; agrees on {_models(outcome.models)}"
@@ -286,8 +293,12 @@ def _same(x: m.Expr, y: m.Expr, ev: falsify.Evaluator) -> bool:
 
 
 def goal_status(derivation: m.Derivation, steps: list[StepResult], ctx: Context,
-                options: Options) -> tuple[str | None, str]:
-    """``reached`` when a chain runs from one side of the goal to the other through valid steps."""
+                options: Options, quick: bool = False) -> tuple[str | None, str] | None:
+    """``reached`` when a chain runs from one side of the goal to the other through valid steps.
+
+    With ``quick``, decide only what needs no proof (the chain's ends written exactly as the goal's
+    sides, or a faulty step); return None when a comparison would be needed.
+    """
     goal = derivation.goal
     if goal is None:
         return None, ""
@@ -299,6 +310,11 @@ def goal_status(derivation: m.Derivation, steps: list[StepResult], ctx: Context,
     relations = {s.relation for s in steps}
     if goal.relation == "=" and relations - {"="}:
         return "not-reached", "the chain has steps weaker than '=' but the goal is an equality"
+    for first, last in derivation.chains:
+        if (first, last) == (goal.lhs, goal.rhs) or goal.relation == "=" and (first, last) == (goal.rhs, goal.lhs):
+            return "reached", ""
+    if quick:
+        return None
     for first, last in derivation.chains:
         if _same_value(first, goal.lhs, ctx, options) and _same_value(last, goal.rhs, ctx, options):
             return "reached", ""
@@ -351,9 +367,15 @@ def check_source(source: m.SourceFile, options: Options) -> FileResult:
         for step in d.steps:
             steps.append(_as_result(outputs[cursor], step, options))
             cursor += 1
-        results.append(DerivationResult(d.title, d.span.line, None, "", steps, d.lemma))
-        goal_jobs.append(lambda d=d, ctx=ctx, steps=steps: goal_status(d, steps, ctx, options))
-    for result, status in zip(results, run_jobs(goal_jobs, options.time_limit)):
+        result = DerivationResult(d.title, d.span.line, None, "", steps, d.lemma)
+        results.append(result)
+        quick = goal_status(d, steps, ctx, options, quick=True)
+        if quick is not None:
+            result.goal, result.goal_message = quick
+        else:
+            goal_jobs.append((result, lambda d=d, ctx=ctx, steps=steps: goal_status(d, steps, ctx, options)))
+    statuses = run_jobs([job for _, job in goal_jobs], options.time_limit)
+    for (result, _), status in zip(goal_jobs, statuses):
         if isinstance(status, (TimedOut, Crashed)):
             result.goal, result.goal_message = "not-reached", "the goal could not be compared in time"
         else:

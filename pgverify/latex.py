@@ -590,7 +590,10 @@ def take_note(text: str) -> Note | None:
     while end > 0 and text[end - 1] in ".,;" and not text[:end].endswith("\\,") and \
             not text[:end].endswith("\\;"):
         end = len(text[:end - 1].rstrip())
-    found = _peel(text, end)
+    try:
+        found = _peel(text, end)
+    except RecursionError:  # groups nested thousands deep hold no justification
+        return None
     if found is not None:
         reached, words = found
         return Note(_plain(words), reached, end)
@@ -919,9 +922,6 @@ class _Builder(Transformer):
                 power = value[0]
             else:
                 raise LatexError(meta.start_pos, meta.end_pos, "a double superscript: write x^{a b}")
-        if len(subs) == 1 and isinstance(subs[0], m.Num) and not primes and sample is None and \
-                re.fullmatch(r"[^\W\d_]", base):
-            pass  # ρ_0: the .pgv parser builds ρ0 and ρ_0 the same way
         name = m.Name(base, subs, primes, sample, span=span)
         if power is None:
             return name
@@ -1314,9 +1314,6 @@ class _Chain:
     seen_row: bool = False
 
 
-_IMPLIES = ("implies", "Rightarrow", "Longrightarrow", "Leftrightarrow", "Longleftrightarrow", "iff", "impliedby")
-
-
 def read_block(text: str, start: int, end: int, position: Position, macros: Macros,
                lines: Sequence[str] = ()) -> BlockResult:
     """Read the math block ``text[start:end]`` (delimiters included) into steps.
@@ -1329,8 +1326,7 @@ def read_block(text: str, start: int, end: int, position: Position, macros: Macr
     loc, comments = strip_comments(loc)
     loc = strip_definitions(loc)
     loc = strip_wrappers(loc)
-    raw_rows = [r for r in split_rows(loc)]
-    rows = _join_continuations(raw_rows)
+    rows = _join_continuations(split_rows(loc))
     chain = _Chain()
     count = 0
     for raw, row_end in rows:
@@ -1435,7 +1431,10 @@ class _BlockReader:
         except LatexError as err:
             span = self.locate_in(loc)(err.start, err.end)
             return self._broken(loc, chain, span, err.message, source_text)
-        self._take(parsed, chain, note_text, note_span, source_text, loc)
+        except RecursionError:
+            span = self.locate_in(loc)(0, 1)
+            return self._broken(loc, chain, span, "the row is nested too deeply to read", source_text)
+        self._take(parsed, chain, note_text, note_span, source_text)
         return 1
 
     def _broken(self, loc: Located, chain: _Chain, span: m.Span, message: str, text: str) -> int:
@@ -1450,8 +1449,7 @@ class _BlockReader:
         chain.seen_row = True
         return 1
 
-    def _take(self, row: Row, chain: _Chain, note: str | None, note_span: m.Span | None, text: str,
-              loc: Located) -> None:
+    def _take(self, row: Row, chain: _Chain, note: str | None, note_span: m.Span | None, text: str) -> None:
         if not row.links:
             if row.first is not None:
                 chain.chains.append([row.first])

@@ -41,8 +41,10 @@ class ParseFailure(Exception):
 @cache
 def _parser() -> Lark:
     grammar = (Path(__file__).parent / "grammars" / "pgverify.lark").read_text(encoding="utf-8")
+    # cache=True keeps the built LALR tables in the temp folder (keyed by the grammar's hash): a warm start
+    # skips ~0.2 s of table construction
     return Lark(grammar, start="line", parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False)
+                maybe_placeholders=False, cache=True)
 
 
 # --------------------------------------------------------------------------- logical lines

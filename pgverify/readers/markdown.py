@@ -62,8 +62,16 @@ def markdown_events(text: Text) -> list[Event]:
                     masked[i] = " "
         elif tok.type == "heading_open" and k + 1 < len(tokens):
             events.append(Heading(text, text.line_start(first + 1), title=tokens[k + 1].content.strip()))
-    events.extend(_scan("".join(masked), text))
+    events.extend(_scan(_mask_inline_code("".join(masked)), text))
     return events
+
+
+_INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)((?:[^\n]|\n(?![ \t]*\n))+?)(?<!`)\1(?!`)")
+
+
+def _mask_inline_code(text: str) -> str:
+    """Blank out `code spans`: a `$$` or a marker shown as code is not one."""
+    return _INLINE_CODE.sub(lambda found: re.sub(r"[^\n]", " ", found.group()), text)
 
 
 def _line(source: str, text: Text, line: int) -> str:
