@@ -175,7 +175,8 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
         if outcome.evaluator is not None:
             result.difference = locate_difference(step.previous, step.expr, outcome.evaluator)
         result.diagnosis = diagnose(step.previous, step.expr, step.relation, ctx, options.seed,
-                                    deadline=started + 0.5 * options.time_limit)
+                                    deadline=started + 0.5 * options.time_limit,
+                                    cited=tuple(citation.rules) if citation else ())
         _judge_citation(result, citation, step, ctx, valid=False)
         return result
     if proved:

@@ -20,21 +20,45 @@ from typing import Any
 
 from . import falsify
 from . import model as m
-from .rules import misconception
+from .rules import misconception, misconceptions_for
 from .semantics import TRAJECTORY_DIST, Context, FunctionInfo, objective_definition, trajectory_definition
 
 Candidate = tuple[m.Expr, m.Expr, Context]   # (left, right, context) that must agree for the detector to match
 
 
 def diagnose(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int,
-             deadline: float = float("inf")) -> dict[str, str] | None:
+             deadline: float = float("inf"), cited: tuple[str, ...] = ()) -> dict[str, str] | None:
     """The first catalogued mistake that explains ``lhs rel rhs``, as {"name", "title", "hint"}; or None.
 
-    Stops looking at ``deadline`` (a ``time.monotonic()`` value): a diagnosis is a courtesy, the verdict
-    must not wait for it.
+    Detectors of mistakes with the rules the step cites go first, as an instructor reads a step through
+    its justification; when none of them matches but a cited rule has exactly one catalogued mistake,
+    that one (the mistake the rule is primarily misused by) is named.  Stops looking at ``deadline`` (a ``time.monotonic()`` value): a diagnosis is a
+    courtesy, the verdict must not wait for it.
     """
     unfolded = unfold(lhs, ctx)
-    for name, detector in DETECTORS:
+    related = [(n, d) for n, d in DETECTORS if set(misconception(n).rules) & set(cited)]
+    others = [(n, d) for n, d in DETECTORS if (n, d) not in related]
+    found = _first_match(related, lhs, unfolded, rhs, relation, ctx, seed, deadline)
+    if found is None:
+        for rule_name in cited:
+            primary = [x for x in misconceptions_for(rule_name) if x.rules[0] == rule_name]
+            if rule_name in _SINGLE_MISTAKE_RULES and len(primary) == 1:
+                found = primary[0].name
+                break
+    if found is None:
+        found = _first_match(others, lhs, unfolded, rhs, relation, ctx, seed, deadline)
+    if found is None:
+        return None
+    entry = misconception(found)
+    return {"name": entry.name, "title": entry.title, "hint": entry.hint}
+
+
+# rules whose one catalogued misuse is what a refuted step citing them almost always is
+_SINGLE_MISTAKE_RULES = {"reward-to-go", "baseline", "discount", "kl", "advantage", "softmax-score"}
+
+
+def _first_match(detectors, lhs, unfolded, rhs, relation, ctx, seed, deadline) -> str | None:
+    for name, detector in detectors:
         for left, right, context in detector(lhs, unfolded, rhs, relation, ctx):
             if time.monotonic() > deadline:
                 return None
@@ -43,8 +67,7 @@ def diagnose(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int,
             except (falsify.Unsupported, falsify.NameProblem, RecursionError, ArithmeticError):
                 continue
             if matched:
-                entry = misconception(name)
-                return {"name": entry.name, "title": entry.title, "hint": entry.hint}
+                return name
     return None
 
 
@@ -288,6 +311,9 @@ def _action_dependent_baseline(lhs, unfolded, rhs, relation, ctx):
     for variant in _one_site(lhs, drop):
         yield variant, rhs, ctx
 
+    if not any(_pulled_out(n) for n in nodes(rhs)):
+        return
+
     def pull_out(n: m.Expr) -> m.Expr | None:
         """E_a[X f(a)] -> f(a) E_a[X]: an action-dependent factor treated as a constant baseline."""
         if isinstance(n, m.Expect):
@@ -302,17 +328,20 @@ def _action_dependent_baseline(lhs, unfolded, rhs, relation, ctx):
 
 
 def _reward_to_go_reversed(lhs, unfolded, rhs, relation, ctx):
-    # repair: the student's sum over the past (k = 0 … t) should run over the future (k = t … T-1)
-    def repair(n: m.Expr) -> m.Expr | None:
-        if isinstance(n, m.BigOp) and n.lower is not None and n.upper is not None and \
-                isinstance(n.upper, m.Name) and n.upper.base == "t":
-            return replace(n, lower=n.upper, upper=m.Sub(m.Name("T"), _num(1)))
-        if isinstance(n, m.BigOp) and n.lower is not None and isinstance(n.upper, m.Sub) and \
-                isinstance(n.upper.left, m.Name) and n.upper.left.base == "t":
-            return replace(n, lower=n.upper.left, upper=m.Sub(m.Name("T"), _num(1)))
-        return None
-    for variant in _one_site(rhs, repair):
-        yield lhs, variant, ctx
+    # repair: the student's sum over the past (k = 0 … t) should run over the future (k = t … end)
+    ends = [m.Sub(m.Name("T"), _num(1)), m.Name("T")]
+    ends += [n.upper for n in nodes(lhs) if isinstance(n, m.BigOp) and n.upper is not None][:3]
+    for end in ends:
+        def repair(n: m.Expr, end: m.Expr = end) -> m.Expr | None:
+            if isinstance(n, m.BigOp) and n.lower is not None and n.upper is not None and \
+                    isinstance(n.upper, m.Name) and n.upper.base == "t":
+                return replace(n, lower=n.upper, upper=end)
+            if isinstance(n, m.BigOp) and n.lower is not None and isinstance(n.upper, m.Sub) and \
+                    isinstance(n.upper.left, m.Name) and n.upper.left.base == "t":
+                return replace(n, lower=n.upper.left, upper=end)
+            return None
+        for variant in _one_site(rhs, repair):
+            yield lhs, variant, ctx
 
 
 def _importance_weight_inverted(lhs, unfolded, rhs, relation, ctx):
@@ -353,6 +382,21 @@ def _lost_discount(lhs, unfolded, rhs, relation, ctx):
         return None
     for variant in _one_site(lhs, drop):
         yield variant, rhs, ctx
+    starts = [n.lower for n in nodes(lhs) if isinstance(n, m.BigOp) and n.lower is not None
+              and not isinstance(n.lower, m.Num)][:2]
+    for start in starts:
+        def to_start(n: m.Expr, start: m.Expr = start) -> m.Expr | None:
+            if isinstance(n, m.Pow) and isinstance(n.base, m.Name) and n.base.base == "γ":
+                return m.Pow(n.base, start)
+            return None
+
+        def shifted(n: m.Expr, start: m.Expr = start) -> m.Expr | None:
+            if isinstance(n, m.Pow) and isinstance(n.base, m.Name) and n.base.base == "γ":
+                return m.Pow(n.base, m.Sub(n.exponent, start))
+            return None
+        for rewrite in (to_start, shifted):
+            for variant in _one_site(lhs, rewrite):
+                yield variant, rhs, ctx
 
 
 def _missing_sample_mean(lhs, unfolded, rhs, relation, ctx):
@@ -384,7 +428,24 @@ def _expectation_without_weights(lhs, unfolded, rhs, relation, ctx):
         yield variant, rhs, ctx
 
 
+def _pulled_out(n: m.Expr) -> bool:
+    """A product in which an expectation over an action sits beside a factor that mentions that action."""
+    if not isinstance(n, m.Mul):
+        return False
+    factors = _factors(n)
+    for e in factors:
+        if isinstance(e, m.Expect):
+            letters = {v.key() for v in e.variables}
+            if any(f is not e and any(isinstance(x, m.Name) and x.key() in letters for x in nodes(f))
+                   for f in factors):
+                return True
+    return False
+
+
 def _expectation_of_product_split(lhs, unfolded, rhs, relation, ctx):
+    if not any(isinstance(n, m.Mul) and sum(isinstance(f, m.Expect) for f in _factors(n)) >= 2
+               for n in nodes(rhs)):
+        return
     def split(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Expect) and isinstance(n.body, m.Mul):
             return m.Mul(replace(n, body=n.body.left), replace(n, body=n.body.right))
@@ -397,6 +458,8 @@ def _product_rule_dropped(lhs, unfolded, rhs, relation, ctx):
     def keep_left(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Mul):
             return m.Mul(m.Grad(n.param, n.operand.left), n.operand.right)
+        if isinstance(n, m.Grad) and isinstance(n.operand, m.Div):  # ∇(e/Z) taken as (∇e)/Z
+            return m.Div(m.Grad(n.param, n.operand.left), n.operand.right)
         return None
 
     def keep_right(n: m.Expr) -> m.Expr | None:
@@ -417,6 +480,132 @@ def _initial_state_dropped(lhs, unfolded, rhs, relation, ctx):
         yield transform(unfolded, drop), rhs, ctx
 
 
+def _conditional_instead_of_joint(lhs, unfolded, rhs, relation, ctx):
+    def strip_outer(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Expect) and len(n.variables) == 1 and any(isinstance(x, m.Expect) for x in nodes(n.body)):
+            return m.BigOp("sum", n.variables[0], _expectations_as_sums(n.body))
+        return None
+    for source in (lhs, unfolded):
+        for variant in _one_site(source, strip_outer):
+            yield variant, rhs, ctx
+
+
+def _expectations_as_sums(e: m.Expr) -> m.Expr:
+    """E_{x ~ p(·|y)}[f] written as sum_x p(x|y) f (the inner, conditional weights kept)."""
+    def rewrite(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Expect) and len(n.variables) == 1 and isinstance(n.dist, m.Call):
+            args = tuple(n.variables[0] if isinstance(a, m.Placeholder) else a for a in n.dist.args)
+            weight = replace(n.dist, args=args)
+            return m.BigOp("sum", n.variables[0], m.Mul(weight, n.body))
+        return None
+    return transform(e, rewrite)
+
+
+def _normalized_over_wrong_variable(lhs, unfolded, rhs, relation, ctx):
+    def one(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.BigOp) and n.kind == "sum" and n.lower is None and isinstance(n.body, m.Call) \
+                and _is_dist_call(n.body, ctx) and any(isinstance(g, m.Name) and g.key() == n.index.key()
+                                                        for g in n.body.given):
+            return _num(1)
+        return None
+    for source in (lhs, unfolded):
+        for variant in _one_site(source, one):
+            yield variant, rhs, ctx
+
+
+def _softmax_missing_mean(lhs, unfolded, rhs, relation, ctx):
+    if not any(isinstance(n, m.Grad) for n in nodes(lhs)):
+        return
+    def drop_normalizer(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Div) and isinstance(n.arg.right, m.BigOp):
+            return m.Func("log", n.arg.left)
+        if isinstance(n, m.Sub) and isinstance(n.right, m.Func) and n.right.name == "log" and \
+                isinstance(n.right.arg, m.BigOp):
+            return n.left
+        return None
+    for source in (lhs, unfolded):
+        for variant in _one_site(source, drop_normalizer):
+            yield variant, rhs, ctx
+
+
+def _partition_function_dropped(lhs, unfolded, rhs, relation, ctx):
+    def is_normalizer(e: m.Expr) -> bool:
+        return isinstance(e, m.Call) and e.func.base == "Z" or isinstance(e, m.BigOp) and e.kind == "sum"
+
+    def drop(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Div) and is_normalizer(n.right):
+            return n.left
+        if isinstance(n, m.Func) and n.name == "log" and is_normalizer(n.arg):
+            return _num(0)
+        return None
+    for source in (lhs, unfolded, unfold(rhs, ctx)):
+        target_is_rhs = source is not lhs and source is not unfolded
+        for variant in _one_site(source, drop):
+            yield (lhs, variant, ctx) if target_is_rhs else (variant, rhs, ctx)
+
+
+def _sign_slip_quotient(lhs, unfolded, rhs, relation, ctx):
+    def slip(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Div):
+            return m.Add(m.Func("log", n.arg.left), m.Func("log", n.arg.right))
+        return None
+    for source in (lhs, unfolded):
+        for variant in _one_site(source, slip):
+            yield variant, rhs, ctx
+
+
+def _importance_weight_missing(lhs, unfolded, rhs, relation, ctx):
+    targets = [n.dist for n in nodes(rhs) if isinstance(n, m.Expect)]
+    if not targets:
+        return
+    for target in targets[:2]:
+        def swap(n: m.Expr, target: m.Expr = target) -> m.Expr | None:
+            if isinstance(n, m.Expect) and n.dist != target:
+                return replace(n, dist=target)
+            return None
+        for variant in _one_site(lhs, swap):
+            yield variant, rhs, ctx
+
+
+def _kl_arguments_swapped(lhs, unfolded, rhs, relation, ctx):
+    keys = sorted({ctx.canonical_call(n).func.key() for e in (unfolded, rhs) for n in nodes(e)
+                   if isinstance(n, m.Call) and _is_dist_call(n, ctx)})
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            def swap(n: m.Expr, a: str = a, b: str = b) -> m.Expr | None:
+                if isinstance(n, m.Call) and n.func.key() in (a, b):
+                    other = b if n.func.key() == a else a
+                    return replace(n, func=_name_of(other, n.func))
+                if isinstance(n, m.Name) and n.key() in (a, b):
+                    return _name_of(b if n.key() == a else a, n)
+                return None
+            yield transform(unfolded, swap), rhs, ctx
+
+
+def _name_of(key: str, like: m.Name) -> m.Name:
+    base, _, sub = key.partition("_")
+    return m.Name(base, (m.Name(sub),) if sub else (), span=like.span)
+
+
+def _advantage_without_score(lhs, unfolded, rhs, relation, ctx):
+    def swap(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Call) and n.func.key() == "Q":
+            return replace(n, func=m.Name("A", span=n.func.span))
+        return None
+    swapped = transform(lhs, swap)
+    no_score = not any(isinstance(n, m.Grad) for n in nodes(lhs))
+    if no_score and swapped != lhs and m.show(swapped) == m.show(rhs):
+        yield rhs, rhs, ctx  # structurally the student's step: Q replaced by A with no score around it
+
+
+def _later_state_from_initial(lhs, unfolded, rhs, relation, ctx):
+    for n in nodes(rhs):
+        if isinstance(n, m.Expect) and isinstance(n.dist, m.Name) and n.dist.key() == "ρ_0" and \
+                any(v.base == "s" and v.sub and v.sub != (_num(0),) for v in n.variables):
+            yield rhs, rhs, ctx
+            return
+
+
 def _factors(e: m.Expr) -> list[m.Expr]:
     if isinstance(e, m.Mul):
         return _factors(e.left) + _factors(e.right)
@@ -434,6 +623,13 @@ def _product(factors: list[m.Expr]) -> m.Expr:
 DETECTORS: list[tuple[str, Callable[..., Iterator[Candidate]]]] = [
     ("log-of-product-as-product-of-logs", _log_of_product),
     ("sign-slip-in-log-of-reciprocal", _sign_slip),
+    ("sign-slip-in-log-of-reciprocal", _sign_slip_quotient),
+    ("softmax-score-missing-mean", _softmax_missing_mean),
+    ("partition-function-dropped", _partition_function_dropped),
+    ("normalized-over-the-wrong-variable", _normalized_over_wrong_variable),
+    ("advantage-without-score", _advantage_without_score),
+    ("later-state-drawn-from-initial-distribution", _later_state_from_initial),
+    ("kl-arguments-swapped", _kl_arguments_swapped),
     ("likelihood-ratio-without-probability", _likelihood_ratio_without_probability),
     ("grad-log-as-reciprocal-of-grad", _grad_log_as_reciprocal),
     ("gradient-outside-with-log-prob", _gradient_outside_with_log_prob),
@@ -442,14 +638,16 @@ DETECTORS: list[tuple[str, Callable[..., Iterator[Candidate]]]] = [
     ("theta-dependent-term-treated-as-independent", _theta_dependent_treated_independent),
     ("eglp-applied-pointwise", _eglp_pointwise),
     ("action-dependent-baseline", _action_dependent_baseline),
+    ("expectation-of-product-split", _expectation_of_product_split),
     ("reward-to-go-reversed", _reward_to_go_reversed),
     ("importance-weight-inverted", _importance_weight_inverted),
+    ("importance-weight-missing", _importance_weight_missing),
     ("lost-discount", _lost_discount),
     ("missing-sample-mean-normalization", _missing_sample_mean),
     ("off-by-one-in-bounds", _off_by_one),
     ("initial-state-distribution-dropped", _initial_state_dropped),
+    ("conditional-instead-of-joint", _conditional_instead_of_joint),
     ("expectation-without-weights", _expectation_without_weights),
-    ("expectation-of-product-split", _expectation_of_product_split),
     ("product-rule-dropped-term", _product_rule_dropped),
     ("chain-rule-inner-derivative-dropped", _chain_rule_inner_dropped),
 ]

@@ -739,8 +739,9 @@ def _word(text: str) -> str:
 @cache
 def _parser() -> Lark:
     grammar = (Path(__file__).parent / "grammars" / "latex.lark").read_text(encoding="utf-8")
+    # cache=True keeps the LALR tables in the temp folder, keyed by the grammar's hash (as syntax.py does)
     return Lark(grammar, start="row", parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False)
+                maybe_placeholders=False, cache=True)
 
 
 class LatexError(Exception):

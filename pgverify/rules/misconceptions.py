@@ -212,7 +212,7 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
             "Compare the range of the index before and after the step: does "
             "every factor become exactly one term?"
         ),
-        rules=("log-product", "definition"),
+        rules=("log-product", "definition", "reward-to-go", "monte-carlo"),
         example=pgv(
             """
             use rl
@@ -432,6 +432,25 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
             """
             use rl
             claim sum_{s} π_θ(a | s) = 1   by normalization
+            """
+        ),
+    ),
+    Misconception(
+        name="partition-function-dropped",
+        title="The normalizing constant (partition function) was dropped",
+        hint=(
+            "The optimal policy is normalized by a sum over all responses: "
+            "where did that normalizer go when you took the log?"
+        ),
+        rules=("definition", "log-product"),
+        example=pgv(
+            """
+            use rl
+            dist π_ref(y | x)
+            def β = 0.5
+            def Z(x) = sum_{y} π_ref(y | x) exp(r(x, y) / β)
+            def π_star(y | x) = π_ref(y | x) exp(r(x, y) / β) / Z(x)
+            claim β log(π_star(y | x) / π_ref(y | x)) = r(x, y)   by definition, log-product
             """
         ),
     ),

@@ -1,0 +1,304 @@
+"""Lecture notes: derivations read out of Markdown, LaTeX, notebooks and reST, at their own lines.
+
+The golden test reads every fixture in tests/notes/ (with the course macros of
+tests/notes/macros.tex), checks it, and compares each step with the sidecar
+`<name>.expect`: lines `LINE VERDICT [justification=…]`, one per step, in the
+order the steps stand on the line; `valid` means proved or checked.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from pgverify import model as m
+from pgverify.checker import FileResult, Options, check_source
+from pgverify.readers import (
+    READERS,
+    ReadOptions,
+    read,
+    read_text,
+    read_with_skips,
+    supported,
+)
+
+NOTES = Path(__file__).resolve().parent / "notes"
+MACROS = (NOTES / "macros.tex").read_text(encoding="utf-8")
+FIXTURES = sorted(p for p in NOTES.iterdir() if p.suffix in (".md", ".tex", ".ipynb", ".rst") and p.name != "macros.tex")
+VALID = ("proved", "checked")
+
+
+@cache
+def checked(path: Path) -> FileResult:
+    return check_source(read(path, ReadOptions(macros=MACROS)), Options())
+
+
+def expectations(path: Path) -> list[tuple[int, str, str | None]]:
+    out = []
+    for raw in path.with_suffix(".expect").read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].split()
+        if not line:
+            continue
+        justification = line[2].removeprefix("justification=") if len(line) > 2 else None
+        out.append((int(line[0]), line[1], justification))
+    return out
+
+
+def test_there_is_a_fixture_of_every_kind() -> None:
+    assert {p.suffix for p in FIXTURES} == {".md", ".tex", ".ipynb", ".rst"}
+    assert all(p.with_suffix(".expect").exists() for p in FIXTURES)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_every_step_has_its_expected_verdict_at_its_line(path: Path) -> None:
+    result = checked(path)
+    assert not result.errors, [(e.span.line, e.message) for e in result.errors]
+    got = sorted((s.line, s.column, s.verdict, s.justification) for d in result.derivations for s in d.steps)
+    want = expectations(path)
+    assert [line for line, *_ in got] == [line for line, *_ in sorted(want, key=lambda w: w[0])], \
+        "steps are not reported at exactly the expected lines"
+    problems = []
+    for (line, _column, verdict, justification), (_, want_verdict, want_justification) in \
+            zip(got, sorted(want, key=lambda w: w[0])):
+        if not (verdict in VALID if want_verdict == "valid" else verdict == want_verdict):
+            problems.append(f"line {line}: expected {want_verdict}, got {verdict}")
+        if want_justification and justification != want_justification:
+            problems.append(f"line {line}: justification expected {want_justification}, got {justification}")
+    assert problems == []
+
+
+def test_a_flawed_derivation_is_refuted_at_its_own_line() -> None:
+    result = checked(NOTES / "simplest_policy_gradient.md")
+    lines = (NOTES / "simplest_policy_gradient.md").read_text(encoding="utf-8").split("\n")
+    refuted = [s for d in result.derivations for s in d.steps if s.verdict == "refuted"]
+    assert [s.line for s in refuted] == [93, 102]
+    assert lines[93 - 1].startswith(r"= \mathbb{E}_{\tau \sim \pi_{\theta}}[\nabla_{\theta} R(\tau)]")
+    assert r"\cancel{\grad \log \pi_{\theta}(a_t |s_t)}" in lines[102 - 1]
+    assert refuted[0].counterexample is not None
+
+
+def test_notebook_steps_stand_at_lines_of_the_json_file() -> None:
+    path = NOTES / "reinforce_lab.ipynb"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    steps = [s for d in checked(path).derivations for s in d.steps]
+    approx = next(s for s in steps if s.relation == "≈")
+    assert lines[approx.line - 1][approx.column - 1:].startswith("\\\\approx")
+
+
+def test_the_source_keeps_the_lines_of_the_original_file() -> None:
+    for path in FIXTURES:
+        assert read(path).lines == tuple(path.read_text(encoding="utf-8").split("\n"))
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def md(text: str, **options) -> m.SourceFile:
+    return read_text(text, "notes.md", ReadOptions(**options))[0]
+
+
+def step_lines(source: m.SourceFile) -> list[int]:
+    return [s.span.line for d in source.derivations for s in d.steps]
+
+
+# ----------------------------------------------------------------------------- preambles
+
+
+def test_a_preamble_declares_with_semicolons_and_lines() -> None:
+    source = md("<!-- pgverify: use rl; dist p_θ(x)\n     fun f(x, y) -->\n")
+    assert [type(d).__name__ for d in source.declarations] == ["Use", "DistDecl", "FunDecl"]
+    assert [d.span.line for d in source.declarations] == [1, 1, 2]
+
+
+def test_a_semicolon_inside_brackets_is_a_condition_not_a_separator() -> None:
+    source = md("<!-- pgverify: use rl; dist q(τ; θ) -->\n")
+    (_, dist) = source.declarations
+    assert isinstance(dist, m.DistDecl) and len(dist.call.given) == 1
+
+
+def test_preambles_hold_from_there_to_the_end_and_add_up() -> None:
+    text = ("<!-- pgverify: use rl -->\n<!-- pgverify -->\n$$ a = b $$\n"
+            "<!-- pgverify: fun g(x) -->\n<!-- pgverify -->\n$$ c = d $$\n")
+    source = md(text)
+    assert [type(d).__name__ for d in source.declarations] == ["Use"]
+    first, second = source.derivations
+    assert first.declarations == ()
+    assert [type(d).__name__ for d in second.declarations] == ["FunDecl"]
+
+
+def test_a_malformed_preamble_is_an_error_at_its_own_line() -> None:
+    source = md("# Notes\n\n<!-- pgverify: use rl\n     dist p_θ(x -->\n")
+    assert [e.span.line for e in source.errors] == [4]
+    assert "never closed" in source.errors[0].message or "expected" in source.errors[0].message
+
+
+def test_a_preamble_holds_declarations_only() -> None:
+    source = md("<!-- pgverify: a + b -->\n")
+    assert source.errors and "declarations only" in source.errors[0].message
+
+
+def test_preambles_in_latex_and_rest() -> None:
+    tex = read_text("% pgverify: use rl\n% pgverify: dist q_θ(x); fun f(x)\n", "c.tex")[0]
+    rst = read_text(".. pgverify: use rl\n   dist q_θ(x)\n\nText.\n", "c.rst")[0]
+    assert [type(d).__name__ for d in tex.declarations] == ["Use", "DistDecl", "FunDecl"]
+    assert [type(d).__name__ for d in rst.declarations] == ["Use", "DistDecl"]
+    assert [d.span.line for d in rst.declarations] == [1, 2]
+
+
+def test_a_fenced_block_with_declarations_only_declares_for_the_rest_of_the_file() -> None:
+    source = md("```pgverify\nuse rl\nfun Ψ(s, a)\n```\n")
+    assert [type(d).__name__ for d in source.declarations] == ["Use", "FunDecl"]
+    assert source.derivations == ()
+
+
+# ----------------------------------------------------------------------------- markers
+
+
+def test_only_marked_math_is_read() -> None:
+    text = "$$\na &= b \\\\\n&= c\n$$\n\n<!-- pgverify -->\n$$\nx &= y \\\\\n&= z\n$$\n\n$$ u = v $$\n"
+    assert step_lines(md(text)) == [8, 9]
+
+
+def test_markers_in_every_format() -> None:
+    tex = "% pgverify\n\\begin{align*}\na &= b\n\\end{align*}\n\\begin{align*} % pgverify\nc &= d\n\\end{align*}\n"
+    rst = ".. pgverify\n\n.. math::\n   :label: one\n\n   a &= b\n\n   c &= d\n\n.. math::\n\n   e = f\n"
+    mdx = "{/* pgverify */}\n$$ a = b $$\n"
+    assert step_lines(read_text(tex, "c.tex")[0]) == [3, 6]
+    assert step_lines(read_text(rst, "c.rst")[0]) == [6, 8]
+    assert step_lines(read_text(mdx, "c.mdx")[0]) == [2]
+
+
+def test_math_and_markers_inside_code_are_not_read() -> None:
+    text = ("```latex\n<!-- pgverify -->\n$$ a = b $$\n```\n\n    $$ c = d $$\n\n"
+            "Write `<!-- pgverify -->` and `$$` around the math:\n\n$$ e = f $$\n")
+    assert md(text).derivations == ()
+
+
+def test_a_fenced_pgverify_block_keeps_the_file_lines() -> None:
+    text = "# Title\n\nSome text.\n\n```pgverify\nuse rl\n    ∇_θ log π_θ(a | s)\n  = ∇_θ π_θ(a | s) / π_θ(a | s)\n  = oops (\n```\n"
+    source = md(text)
+    assert step_lines(source) == [8, 9]
+    assert [e.span.line for e in source.errors] == [9]
+
+
+def test_a_rest_code_block_keeps_lines_and_columns() -> None:
+    text = "Title\n=====\n\n.. code-block:: pgverify\n\n   claim ∇_θ log π_θ(a | s) = ∇_θ π_θ(a | s) / π_θ(a | s)\n"
+    source = read_text(text, "c.rst")[0]
+    (step,) = [s for d in source.derivations for s in d.steps]
+    assert (step.span.line, step.span.column) == (6, 4)
+
+
+def test_a_heading_names_the_derivation() -> None:
+    source = md("## The log-derivative trick\n\n<!-- pgverify -->\n$$ a = b $$\n")
+    assert source.derivations[0].title == "The log-derivative trick"
+
+
+def test_a_marked_block_that_cannot_be_read_is_an_error_with_an_unknown_step() -> None:
+    text = "<!-- pgverify -->\n$$\na &= a \\\\\n  &= c + \\dots \\\\\n  &= d\n$$\n"
+    source = md(text)
+    assert [(e.span.line, e.span.column) for e in source.errors] == [(4, 10)]
+    result = check_source(source, Options())
+    assert [(s.line, s.verdict) for d in result.derivations for s in d.steps] == \
+        [(3, "proved"), (4, "unknown"), (5, "unknown")]
+
+
+# ----------------------------------------------------------------------------- --all-math
+
+
+def test_all_math_reads_every_multi_row_chain() -> None:
+    text = "$$\na &= b \\\\\n&= c\n$$\n\n$$ u = v $$\n\n\\begin{align*}\nx &= y \\\\\n&= z\n\\end{align*}\n"
+    assert step_lines(md(text)) == []
+    assert step_lines(md(text, all_math=True)) == [2, 3, 9, 10]
+
+
+def test_all_math_skips_what_it_cannot_read() -> None:
+    text = "$$\na &= b \\\\\n&= \\dots\n$$\n\n$$\nx &= y \\\\\n&= z\n$$\n"
+    source, skips = read_text(text, "notes.md", ReadOptions(all_math=True))
+    assert source.errors == ()
+    assert step_lines(source) == [7, 8]
+    (skip,) = skips
+    assert skip.span.line == 3 and "skipped a math block at line 1" in skip.message and "\\dots" in skip.message
+
+
+def test_read_leaves_the_skips_out(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("$$\na &= b \\\\\n&= \\dots\n$$\n", encoding="utf-8")
+    assert read(path, ReadOptions(all_math=True)).errors == ()
+    assert len(read_with_skips(path, ReadOptions(all_math=True))[1]) == 1
+
+
+# ----------------------------------------------------------------------------- macros
+
+
+def test_macros_from_the_file_and_from_the_options() -> None:
+    text = ("$$\\newcommand{\\underE}[2]{\\underset{#1}{\\mathbb{E}}\\left[ #2 \\right]}$$\n"
+            "<!-- pgverify -->\n$$ \\grad J(\\theta) = \\grad \\underE{\\tau \\sim \\pi_\\theta}{R(\\tau)} $$\n")
+    source = md(text, macros=r"\newcommand{\grad}{\nabla_{\theta}}")
+    assert not source.errors
+    (step,) = [s for d in source.derivations for s in d.steps]
+    assert m.show(step.expr) == "∇_θ E_{τ ~ π_θ}[R(τ)]"
+
+
+def test_the_file_overrides_the_macros_file() -> None:
+    text = "\\renewcommand{\\R}{R(\\tau)}\n% pgverify\n\\[ \\R = 1 \\]\n"
+    source = read_text(text, "c.tex", ReadOptions(macros=r"\newcommand{\R}{r}"))[0]
+    (step,) = [s for d in source.derivations for s in d.steps]
+    assert m.show(step.previous) == "R(τ)"
+
+
+def test_macros_reach_notebook_cells(tmp_path: Path) -> None:
+    notebook = new_notebook(cells=[
+        new_markdown_cell("$$\\newcommand{\\grad}{\\nabla_{\\theta}}$$\n<!-- pgverify: use rl -->"),
+        new_code_cell("x = 1"),
+        new_markdown_cell("# Score\n\n<!-- pgverify -->\n$$\n\\grad \\log \\pi_\\theta(a|s) \\\\\n"
+                          "= \\frac{\\grad \\pi_\\theta(a|s)}{\\pi_\\theta(a|s)}\n$$"),
+    ])
+    path = tmp_path / "lab.ipynb"
+    nbformat.write(notebook, str(path))
+    source = read(path)
+    assert not source.errors
+    (step,) = [s for d in source.derivations for s in d.steps]
+    raw = path.read_text(encoding="utf-8").split("\n")
+    assert raw[step.span.line - 1].strip().startswith('"= \\\\frac')
+    assert check_source(source, Options()).derivations[0].steps[0].verdict in VALID
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def test_readers_by_extension() -> None:
+    assert set(READERS) == {".pgv", ".md", ".markdown", ".mdx", ".tex", ".ipynb", ".rst"}
+    assert supported("notes/chapter.TEX") and supported("a.ipynb") and not supported("a.txt")
+
+
+def test_an_unknown_extension_is_read_as_pgv(tmp_path: Path) -> None:
+    path = tmp_path / "proof.txt"
+    path.write_text("use rl\nclaim ∇_θ log π_θ(a | s) = ∇_θ π_θ(a | s) / π_θ(a | s)\n", encoding="utf-8")
+    assert step_lines(read(path)) == [2]
+
+
+def test_unreadable_files_are_errors_not_exceptions(tmp_path: Path) -> None:
+    binary = tmp_path / "notes.md"
+    binary.write_bytes(b"# caf\xe9\n")
+    assert "not UTF-8" in read(binary).errors[0].message
+    assert "cannot read" in read(tmp_path / "missing.tex").errors[0].message
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{ not json", encoding="utf-8")
+    assert "not a readable notebook" in read(broken).errors[0].message
+
+
+def test_a_notebook_with_its_source_as_one_string(tmp_path: Path) -> None:
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "id": "a1",
+         "source": "<!-- pgverify: use rl -->\n<!-- pgverify -->\n$$ \\nabla_\\theta 1 = 0 $$"}]}
+    path = tmp_path / "one.ipynb"
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    source = read(path)
+    assert not source.errors
+    (line,) = step_lines(source)
+    assert '"source"' in source.lines[line - 1]
