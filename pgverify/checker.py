@@ -80,6 +80,7 @@ class FileResult:
     errors: list[m.SyntaxIssue]
     derivations: list[DerivationResult]
     lines: tuple[str, ...] = ()
+    notes: list[m.SyntaxIssue] = field(default_factory=list)   # math blocks skipped under --all-math
 
 
 # --------------------------------------------------------------------------- citations

@@ -21,6 +21,7 @@ class Report:
     strict: bool = False
     seed: int = 0
     usage_errors: list[str] = field(default_factory=list)
+    fail_on: str = "unknown"   # "unknown": refuted and unknown steps fail the run; "refuted": only refuted
 
     # ------------------------------------------------------------------ counts
 
@@ -43,7 +44,7 @@ class Report:
 
     def is_fault(self, step: StepResult) -> bool:
         """A step that makes the run fail: refuted or unknown; in strict mode also a missing or wrong citation."""
-        if step.verdict in (REFUTED, UNKNOWN):
+        if step.verdict == REFUTED or step.verdict == UNKNOWN and self.fail_on == "unknown":
             return True
         if self.strict:
             return not step.cited or step.justification in (MISMATCH, UNKNOWN_RULE)
@@ -75,6 +76,7 @@ def _file_record(f: FileResult) -> dict[str, Any]:
     return {
         "path": f.path,
         "errors": [{"line": e.span.line, "column": e.span.column, "message": e.message} for e in f.errors],
+        "skipped": [{"line": e.span.line, "column": e.span.column, "message": e.message} for e in f.notes],
         "derivations": [
             {
                 "title": d.title,

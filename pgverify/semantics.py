@@ -195,6 +195,9 @@ class Context:
         if not self.rl:
             return False
         if isinstance(dist, m.Name):
+            own = self.functions.get((dist.key(), 1))
+            if own is not None and own.kind == "dist" and own.var_domains and own.var_domains[0] != TRAJ:
+                return False  # the file's own `dist p_θ(x)` over something other than trajectories
             return dist.key() in ("π_θ", "Pr_θ", "p_θ", "P_θ")
         if isinstance(dist, m.Call) and len(dist.args) == 1 and isinstance(dist.args[0], m.Placeholder):
             return dist.func.key() in ("P", "p", "Pr") and len(dist.given) == 1 and _is_theta_ref(dist.given[0])

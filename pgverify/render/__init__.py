@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..report import Report
+from . import github, junit, markdown, sarif
 from . import json as json_format
 from . import text as text_format
 
@@ -17,4 +18,8 @@ Renderer = Callable[..., str]
 RENDERERS: dict[str, Renderer] = {
     "text": text_format.render,
     "json": json_format.render,
+    "github": github.render,
+    "junit": junit.render,
+    "sarif": sarif.render,
+    "markdown": markdown.render,
 }

@@ -36,6 +36,9 @@ def _file(console: Console, f: FileResult) -> None:
                       Text("error: ", style="bold red") + Text(e.message))
         for line in _caret_lines(f, e.span.line, e.span.column):
             console.print(Text("    " + line, style="dim" if not line.strip().startswith("^") else "red"))
+    for note in f.notes:
+        console.print(Text(f"{f.path}:{note.span.line}: ", style="dim") + Text("note: ", style="yellow") +
+                      Text(note.message))
     if not f.derivations and not f.errors:
         console.print(Text("  no derivations found", style="dim"))
     for d in f.derivations:

@@ -54,6 +54,8 @@ LINEARITY = Rule(
 EXCHANGE = Rule(
     name="exchange",
     aliases=(
+        "bring gradient under integral",
+        "gradient under the integral",
         "bring the gradient inside the sum",
         "bring the gradient inside the integral",
         "bring the gradient inside the expectation",

@@ -1,0 +1,96 @@
+"""Settings from ``[tool.pgverify]`` in pyproject.toml or from pgverify.toml.
+
+The nearest of these files at or above the working directory is used (a
+``pgverify.toml`` wins over a ``pyproject.toml`` in the same folder); command
+line options override it.  Keys::
+
+    paths = ["notes/", "proofs/"]      # what `pgverify check` checks when given no paths
+    exclude = ["notes/drafts/*"]       # glob patterns (relative to the config's folder) left out
+    format = "text"                    # text | json | github | junit | sarif | markdown
+    macros = "notes/macros.tex"        # LaTeX macro definitions (a file, or a list of files)
+    all_math = false                   # check every multi-line chain, marked or not
+    fail_on = "unknown"                # "refuted": only refuted steps fail the run
+    seed = 0
+    time_limit = 5.0                   # seconds per step
+    strict = false
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message says why and where."""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = Path(".")
+    source: Path | None = None
+    paths: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    format: str | None = None
+    macros: tuple[str, ...] = ()
+    all_math: bool | None = None
+    fail_on: str | None = None
+    seed: int | None = None
+    time_limit: float | None = None
+    strict: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "paths": list, "exclude": list, "format": str, "macros": (str, list), "all_math": bool, "fail_on": str,
+    "seed": int, "time_limit": (int, float), "strict": bool,
+}
+
+
+def find(start: Path) -> Path | None:
+    """The nearest pgverify.toml, or pyproject.toml with a [tool.pgverify] table, at or above ``start``."""
+    for folder in [start, *start.parents]:
+        own = folder / "pgverify.toml"
+        if own.is_file():
+            return own
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if "pgverify" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+                    return pyproject
+            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+                continue
+    return None
+
+
+def load(path: Path | None) -> Config:
+    """Read a configuration file (None: no configuration)."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    table = data.get("tool", {}).get("pgverify", {}) if path.name == "pyproject.toml" else data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.pgverify] must be a table")
+    for key, value in table.items():
+        expected = _TYPES.get(key)
+        if expected is None:
+            raise ConfigError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(_TYPES))})")
+        if not isinstance(value, expected) or isinstance(value, bool) and expected in ((int, float), int):
+            raise ConfigError(f"{path}: '{key}' has the wrong type ({type(value).__name__})")
+    macros = table.get("macros", ())
+    return Config(
+        root=path.parent, source=path,
+        paths=tuple(str(p) for p in table.get("paths", ())),
+        exclude=tuple(str(p) for p in table.get("exclude", ())),
+        format=table.get("format"),
+        macros=(macros,) if isinstance(macros, str) else tuple(str(m) for m in macros),
+        all_math=table.get("all_math"), fail_on=table.get("fail_on"), seed=table.get("seed"),
+        time_limit=float(table["time_limit"]) if "time_limit" in table else None, strict=table.get("strict"),
+    )

@@ -1,0 +1,35 @@
+"""``--format markdown``: a summary table for a CI job summary ($GITHUB_STEP_SUMMARY)."""
+
+from __future__ import annotations
+
+from ..checker import REFUTED, UNKNOWN
+from ..report import Report
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def render(report: Report, *, color: bool = False, width: int = 100) -> str:
+    del color, width
+    s = report.summary()
+    status = "✅ all steps valid" if report.exit_code() == 0 else "❌ faults found"
+    lines = [f"## pgverify: {status}", "",
+             "| steps | proved | checked | refuted | unknown | goals reached | errors |",
+             "|---:|---:|---:|---:|---:|---:|---:|",
+             f"| {s['steps']} | {s['proved']} | {s['checked']} | {s['refuted']} | {s['unknown']} | "
+             f"{s['goals_reached']}/{s['goals_reached'] + s['goals_not_reached']} | {s['errors']} |", ""]
+    faults = []
+    for f in report.files:
+        for e in f.errors:
+            faults.append(f"| `{f.path}:{e.span.line}` | error | {_cell(e.message)} |")
+        for d in f.derivations:
+            for st in d.steps:
+                if st.verdict in (REFUTED, UNKNOWN):
+                    what = st.diagnosis["title"] if st.diagnosis else st.message
+                    faults.append(f"| `{f.path}:{st.line}` | {st.verdict} | {_cell(what)} |")
+            if d.goal == "not-reached":
+                faults.append(f"| `{f.path}:{d.line}` | goal not reached | {_cell(d.title)} |")
+    if faults:
+        lines += ["| where | verdict | what |", "|---|---|---|", *faults, ""]
+    return "\n".join(lines) + "\n"
