@@ -26,7 +26,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     for f in report.files:
         _file(console, f)
     _summary(console, report)
-    return buffer.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
 def _file(console: Console, f: FileResult) -> None:
