@@ -25,13 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import importlib
+
 from .. import model as m
 from ..syntax import parse_source
-from .base import ReadOptions
-from .markdown import read_markdown
-from .notebook import read_notebook
-from .rest import read_rest
-from .tex import read_tex
+from .options import ReadOptions
 
 __all__ = ["READERS", "ReadOptions", "read", "read_text", "read_with_skips", "supported"]
 
@@ -42,6 +40,20 @@ Reader = Callable[[str, str, ReadOptions], tuple[m.SourceFile, list[m.SyntaxIssu
 def _read_pgv(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     return parse_source(source, path), []
 
+
+def _lazy(module: str, name: str) -> Reader:
+    """A reader imported on first use: nbformat, markdown-it and the LaTeX grammar cost start-up time."""
+    def reader(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+        function = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        return function(source, path, options)
+    reader.__name__ = name
+    return reader
+
+
+read_markdown = _lazy("markdown", "read_markdown")
+read_notebook = _lazy("notebook", "read_notebook")
+read_rest = _lazy("rest", "read_rest")
+read_tex = _lazy("tex", "read_tex")
 
 _WITH_SKIPS: dict[str, Reader] = {
     ".pgv": _read_pgv,

@@ -30,13 +30,7 @@ from ..syntax import parse_source
 Position = Callable[[int], tuple[int, int]]
 
 
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read notes: ``all_math`` checks every multi-row chain without a marker;
-    ``macros`` is LaTeX text with ``\\newcommand``/``\\def`` definitions (a ``--macros`` file)."""
-
-    all_math: bool = False
-    macros: str = ""
+from .options import ReadOptions  # noqa: E402,F401 - re-exported for the readers
 
 
 # --------------------------------------------------------------------------- texts
