@@ -119,6 +119,10 @@ def parse_line(logical: LogicalLine) -> m.Statement:
         return _Builder(logical.line).transform(tree)
     except UnexpectedInput as err:
         raise ParseFailure(_describe(err, logical)) from None
+    except RecursionError:
+        span = m.Span(logical.line, 1, logical.line, 2)
+        raise ParseFailure(m.SyntaxIssue(span, "this line nests or chains too deeply to read: split it into"
+                                               " several steps", _caret(logical.text, 0))) from None
     except VisitError as err:
         if isinstance(err.orig_exc, ParseFailure):
             issue = err.orig_exc.issue

@@ -229,3 +229,13 @@ def test_random_bytes_are_reported_as_not_utf8(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not UTF-8" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_a_line_that_nests_or_chains_too_deeply_is_an_error_not_a_traceback() -> None:
+    long_sum = "claim " + " + ".join(["x"] * 3000) + " = 3000 x by algebra"
+    source = pgverify.parse("param x\n" + long_sum)
+    assert len(source.errors) == 1
+    assert "too deeply" in source.errors[0].message
+    nested = pgverify.check_text("param x\nclaim " + "(" * 400 + "x" + ")" * 400 + " = x")
+    assert not nested.errors
+    assert [s.verdict for d in nested.derivations for s in d.steps] == ["proved"]
