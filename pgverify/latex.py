@@ -34,7 +34,7 @@ from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -44,7 +44,7 @@ from lark.exceptions import (
 )
 
 from . import model as m
-from .syntax import canonical_word
+from .syntax import ArithmeticBuilder, canonical_word
 
 # --------------------------------------------------------------------------- located text
 
@@ -796,7 +796,7 @@ def _relation(text: str) -> str:
     return _RELATIONS[text.lstrip("\\")]
 
 
-class _Builder(Transformer):
+class _Builder(ArithmeticBuilder):
     """Builds model nodes from the lark tree of one row."""
 
     def __init__(self, locate: Locate):
@@ -1026,30 +1026,6 @@ class _Builder(Transformer):
     def partial(self, meta, c):
         return m.Name(PARTIAL, span=self._t(c[0]))
 
-    # ---- operators
-    @v_args(meta=True)
-    def add(self, meta, c):
-        return m.Add(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, c):
-        return m.Sub(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def mul(self, meta, c):
-        return m.Mul(c[0], c[2], span=self._s(meta))
-
-    @v_args(meta=True)
-    def juxt(self, meta, c):
-        return m.Mul(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def div(self, meta, c):
-        return m.Div(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def neg(self, meta, c):
-        return m.Neg(c[-1], span=self._s(meta))
 
     def pos(self, c):
         return c[-1]

@@ -14,7 +14,7 @@ from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import model as m
@@ -331,7 +331,38 @@ def _relation(tok: Token) -> str:
     return RELATIONS[str(tok)]
 
 
-class _Builder(Transformer):
+class ArithmeticBuilder(Transformer):
+    """Tree → model for the arithmetic both front ends share (.pgv and LaTeX); ``_s`` gives a span."""
+
+    def _s(self, meta) -> m.Span:
+        raise NotImplementedError
+
+    @v_args(meta=True)
+    def add(self, meta, c):
+        return m.Add(c[0], c[1], span=self._s(meta))
+
+    @v_args(meta=True)
+    def sub(self, meta, c):
+        return m.Sub(c[0], c[1], span=self._s(meta))
+
+    @v_args(meta=True)
+    def mul(self, meta, c):
+        return m.Mul(c[0], c[2], span=self._s(meta))
+
+    @v_args(meta=True)
+    def juxt(self, meta, c):
+        return m.Mul(c[0], c[1], span=self._s(meta))
+
+    @v_args(meta=True)
+    def div(self, meta, c):
+        return m.Div(c[0], c[1], span=self._s(meta))
+
+    @v_args(meta=True)
+    def neg(self, meta, c):
+        return m.Neg(c[-1], span=self._s(meta))
+
+
+class _Builder(ArithmeticBuilder):
     """Builds model nodes from the lark tree; positions come from ``meta``."""
 
     def __init__(self, first_line: int):
@@ -387,30 +418,6 @@ class _Builder(Transformer):
     def arglist(self, children):
         return tuple(children)
 
-    # ---- operators
-    @v_args(meta=True)
-    def add(self, meta, c):
-        return m.Add(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, c):
-        return m.Sub(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def mul(self, meta, c):
-        return m.Mul(c[0], c[2], span=self._s(meta))
-
-    @v_args(meta=True)
-    def juxt(self, meta, c):
-        return m.Mul(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def div(self, meta, c):
-        return m.Div(c[0], c[1], span=self._s(meta))
-
-    @v_args(meta=True)
-    def neg(self, meta, c):
-        return m.Neg(c[-1], span=self._s(meta))
 
     def signed(self, c):  # unary plus
         return c[-1]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..report import Report
+
 from . import github, junit, markdown, sarif
 from . import json as json_format
 from . import text as text_format

@@ -1,0 +1,138 @@
+"""The rubric as arithmetic: a submission's tally of steps → its score, its maximum and the breakdown.
+
+With V valid steps (proved or checked), F refuted, U unknown, N steps in all,
+J valid steps charged for their justification, G = 1 when the goal is reached
+(else 0), and C, X, S the rules of ``must_cite`` not cited, the rules of
+``must_not_cite`` cited and the ``required_steps`` missing::
+
+    raw       = valid_step · min(V, max_steps)
+              + faulty_step · F + unknown_step · U
+              + justification_mismatch · J
+              + goal_reached · G
+              + missing_citation · C + forbidden_citation · X + missing_step · S
+    score     = max(0, raw)
+    max_score = valid_step · min(N, max_steps) + goal_reached
+
+Decisions:
+
+* **Clamped at 0.** A score is never negative: a submission full of faulty
+  steps scores 0, like one that does not parse.  The breakdown still shows
+  every line, and the raw sum when the clamp applied.
+* **max_score** is what *this* submission would score if each of its steps
+  were valid and justified, its goal reached and every requirement met; so a
+  correct derivation of any length scores its maximum.  Without ``max_steps``
+  there is no cap.  A submission that was not graded (parse error, time limit,
+  crash, no step) has ``max_score = goal_reached``.
+* **max_steps** caps the steps that *earn* points (a long chain of trivial
+  steps cannot outscore reaching the goal); faulty and unknown steps are
+  charged wherever they are.
+* **Justification.**  The justification line applies to valid steps only (a
+  refuted or unknown step is charged already): a valid step whose ``by`` is
+  wrong (``mismatch``, ``unknown-rule``) is charged ``justification_mismatch``;
+  with ``justification = "required"`` so is a valid step without ``by``.  Such
+  a step still counts as valid: the mathematics is right, the write-up is not,
+  and ``first_error`` stays about the mathematics.
+* Points are exact fractions (``0.1`` is one tenth); a whole number is
+  reported as an integer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .assignment import Rubric
+
+VALID_VERDICTS = ("proved", "checked")
+BAD_JUSTIFICATIONS = ("mismatch", "unknown-rule")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a submission is scored on."""
+
+    steps: int = 0
+    valid: int = 0
+    faulty: int = 0
+    unknown: int = 0
+    badly_justified: int = 0
+    goal_reached: bool = False
+    missing_citations: tuple[str, ...] = ()
+    forbidden_citations: tuple[str, ...] = ()
+    missing_steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Line:
+    """One rubric line of the breakdown: how many times, how many points each, points in all."""
+
+    label: str
+    count: int
+    each: Fraction
+    points: Fraction
+
+
+@dataclass(frozen=True)
+class Score:
+    total: Fraction
+    maximum: Fraction
+    raw: Fraction
+    lines: tuple[Line, ...]
+
+
+def tally_steps(steps: list[dict], rubric: Rubric) -> Tally:
+    """Count the steps of a submission (step records as in ``check``) for the rubric."""
+    valid = [s for s in steps if s["verdict"] in VALID_VERDICTS]
+    badly = [s for s in valid if s.get("justification") in BAD_JUSTIFICATIONS
+             or rubric.justification == "required" and not s.get("cited")]
+    return Tally(steps=len(steps), valid=len(valid),
+                 faulty=sum(1 for s in steps if s["verdict"] == "refuted"),
+                 unknown=sum(1 for s in steps if s["verdict"] == "unknown"),
+                 badly_justified=len(badly))
+
+
+def score(tally: Tally, rubric: Rubric, with_requirements: bool = True) -> Score:
+    """Apply the rubric (the formula of the module docstring)."""
+    cap = rubric.max_steps if rubric.max_steps is not None else tally.steps
+    earning = min(tally.valid, cap)
+    label = "valid steps" + (f" (at most {rubric.max_steps} earn points)" if tally.valid > cap else "")
+    lines = [
+        _line(label, earning, rubric.valid_step),
+        _line("faulty steps", tally.faulty, rubric.faulty_step),
+        _line("unknown steps", tally.unknown, rubric.unknown_step),
+        _line("justification missing or wrong", tally.badly_justified, rubric.justification_mismatch),
+        _line("goal reached", int(tally.goal_reached), rubric.goal_reached),
+    ]
+    if with_requirements:
+        lines += [
+            _line("required rules not cited", len(tally.missing_citations), rubric.missing_citation),
+            _line("forbidden rules cited", len(tally.forbidden_citations), rubric.forbidden_citation),
+            _line("required steps missing", len(tally.missing_steps), rubric.missing_step),
+        ]
+    raw = sum((line.points for line in lines), Fraction(0))
+    maximum = rubric.valid_step * min(tally.steps, cap) + rubric.goal_reached
+    return Score(max(Fraction(0), raw), maximum, raw, tuple(lines))
+
+
+def ungraded_maximum(rubric: Rubric) -> Fraction:
+    """max_score of a submission that could not be graded (no step to count)."""
+    return rubric.goal_reached
+
+
+def _line(label: str, count: int, each: Fraction) -> Line:
+    return Line(label, count, each, each * count)
+
+
+def number(value: Fraction) -> int | float:
+    """A point value as JSON shows it: an integer when whole, else a float."""
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def breakdown_records(result: Score) -> list[dict]:
+    """The breakdown as JSON-ready records (the clamp as a last line when it applied)."""
+    records = [{"line": line.label, "count": line.count, "points_each": number(line.each),
+                "points": number(line.points)} for line in result.lines]
+    if result.total != result.raw:
+        records.append({"line": "clamped at 0", "count": 1, "points_each": number(result.total - result.raw),
+                        "points": number(result.total - result.raw)})
+    return records
