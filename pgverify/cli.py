@@ -126,11 +126,11 @@ def check(
     options = Options(seed=_pick(seed, conf.seed, 0), time_limit=_pick(time_limit, conf.time_limit, 5.0),
                       strict=_pick(strict, conf.strict, False))
     failing = fail_on.value if fail_on else (conf.fail_on or "unknown")
-    targets = list(paths) if paths else [conf.root / p for p in conf.paths]
+    targets = list(paths) if paths else [_relative(conf.root / p) for p in conf.paths]
     if not targets:
         typer.echo("pgverify: no paths given (and no `paths` in [tool.pgverify])", err=True)
         raise typer.Exit(EXIT_ERROR)
-    macro_files = list(macros) if macros else [conf.root / p for p in conf.macros]
+    macro_files = list(macros) if macros else [_relative(conf.root / p) for p in conf.macros]
     macro_text, problems = _read_macros(macro_files)
     files, missing = collect(targets, conf.exclude, conf.root)
     problems += missing
@@ -149,6 +149,14 @@ def check(
     report = Report(results, strict=options.strict, seed=options.seed, usage_errors=problems, fail_on=failing)
     sys.stdout.write(RENDERERS[chosen](report, color=_use_color(no_color) and chosen == "text", width=_width()))
     raise typer.Exit(report.exit_code())
+
+
+def _relative(path: Path) -> Path:
+    """A path from the configuration, as the user would write it from here (reports name files this way)."""
+    try:
+        return Path(os.path.relpath(path))
+    except ValueError:  # another drive
+        return path
 
 
 def _pick(given, configured, default):

@@ -58,9 +58,15 @@ def find(start: Path) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                if "pgverify" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+                text = pyproject.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            try:
+                if "pgverify" in tomllib.loads(text).get("tool", {}):
                     return pyproject
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            except tomllib.TOMLDecodeError:
+                if "[tool.pgverify" in text:
+                    return pyproject  # ours, but broken: load() says why rather than ignoring it
                 continue
     return None
 
@@ -84,6 +90,13 @@ def load(path: Path | None) -> Config:
             raise ConfigError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(_TYPES))})")
         if not isinstance(value, expected) or isinstance(value, bool) and expected in ((int, float), int):
             raise ConfigError(f"{path}: '{key}' has the wrong type ({type(value).__name__})")
+    if table.get("fail_on", "unknown") not in ("refuted", "unknown"):
+        raise ConfigError(f"{path}: 'fail_on' must be \"refuted\" or \"unknown\", not {table['fail_on']!r}")
+    if "time_limit" in table and not table["time_limit"] >= 0.1:
+        raise ConfigError(f"{path}: 'time_limit' must be at least 0.1 seconds, not {table['time_limit']!r}")
+    formats = ("text", "json", "github", "junit", "sarif", "markdown")
+    if table.get("format", "text") not in formats:
+        raise ConfigError(f"{path}: 'format' must be one of {', '.join(formats)}, not {table['format']!r}")
     macros = table.get("macros", ())
     return Config(
         root=path.parent, source=path,

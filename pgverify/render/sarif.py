@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from ..checker import REFUTED, UNKNOWN
 from ..report import Report
@@ -18,13 +19,19 @@ def _region(line: int, column: int) -> dict[str, int]:
     return region
 
 
+def _uri(path: str) -> str:
+    """A relative path as a URI reference (SARIF §3.10.3): forward slashes, percent-encoded."""
+    return quote(path.replace("\\", "/"), safe="/")
+
+
 def _result(rule_id: str, level: str, text: str, path: str, line: int, column: int,
             properties: dict[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": rule_id,
         "level": level,
         "message": {"text": text},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}, "region": _region(line, column)}}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)},
+                                            "region": _region(line, column)}}],
     }
     if properties:
         out["properties"] = properties

@@ -25,6 +25,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         console.print(Text("error: ", style="bold red") + Text(message))
     for f in report.files:
         _file(console, f)
+    _faults(console, report)
     _summary(console, report)
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
@@ -147,6 +148,25 @@ def _reason(s: StepResult) -> str:
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _faults(console: Console, report: Report) -> None:
+    """One line per faulty step, ``path:line:col: verdict: what``, for editors and CI logs."""
+    lines = []
+    for f in report.files:
+        for d in f.derivations:
+            for s in d.steps:
+                if report.is_fault(s):
+                    what = s.diagnosis["title"] if s.diagnosis else s.message
+                    lines.append(Text(f"{f.path}:{s.line}:{s.column}: ", style="bold") +
+                                 Text(f"{s.verdict}: ", style=MARKS[s.verdict][2]) + Text(what))
+            if d.goal == "not-reached":
+                lines.append(Text(f"{f.path}:{d.line}:1: ", style="bold") + Text("goal not reached: ", style="red") +
+                             Text(d.goal_message))
+    if lines:
+        console.print(Text("Faults:", style="bold"))
+        for line in lines:
+            console.print(line)
 
 
 def _summary(console: Console, report: Report) -> None:
