@@ -155,18 +155,26 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
                           else "the line before could not be read, so this step has nothing to relate to")
         return result
     result.lhs, result.rhs = m.show(step.previous), m.show(step.expr)
-    # A symbolic proof first: when there is one, a few cheap models cross-check it (a disagreement would
-    # be a bug, and the counterexample wins); without one, every model is tried.
-    proof = _try_prove(step.previous, step.expr, step.relation, ctx, None)
-    proved = proof is not None and proof.proved
+    # The cheapest model first (most wrong steps fall there, and need no proof attempt); then a symbolic
+    # proof, which a few cheap models cross-check (a disagreement would be a bug: the counterexample wins);
+    # without a proof, every model is tried.
+    proof = None
+    proved = False
     try:
-        outcome = falsify.compare(step.previous, step.expr, step.relation, ctx, options.seed,
-                                  CROSS_CHECK_MODELS if proved else options.models)
+        outcome = falsify.compare(step.previous, step.expr, step.relation, ctx, options.seed, 1)
+        if outcome.status != "differ":
+            proof = _try_prove(step.previous, step.expr, step.relation, ctx, None)
+            proved = proof is not None and proof.proved
+            outcome = falsify.compare(step.previous, step.expr, step.relation, ctx, options.seed,
+                                      CROSS_CHECK_MODELS if proved else options.models)
     except falsify.NameProblem as problem:
         result.message = str(problem)
         return result
     except falsify.Unsupported as why:
         outcome = falsify.Outcome("unknown", reason=str(why))
+        if proof is None:
+            proof = _try_prove(step.previous, step.expr, step.relation, ctx, None)
+            proved = proof is not None and proof.proved
     if outcome.status == "differ":
         result.verdict = REFUTED
         result.counterexample = outcome.counterexample

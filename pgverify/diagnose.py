@@ -72,7 +72,7 @@ def _first_match(detectors, lhs, unfolded, rhs, relation, ctx, seed, deadline) -
 
 
 def _agree(a: m.Expr, b: m.Expr, relation: str, ctx: Context, seed: int) -> bool:
-    return falsify.compare(a, b, relation, ctx, seed, n_models=3, draws=1).status == "agree"
+    return falsify.compare(a, b, relation, ctx, seed, n_models=2, draws=1).status == "agree"
 
 
 # --------------------------------------------------------------------------- tree helpers

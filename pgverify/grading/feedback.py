@@ -1,0 +1,159 @@
+"""Feedback a student can read: one Markdown file per submission, from its grade record.
+
+It shows the student's own derivation with each step marked, names the first
+mistake with its line, the catalogue's hint and the counterexample that
+refutes it, and breaks the score down by rubric line.  It never shows a
+correct step: the hint points the way, the student takes it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .assignment import Assignment
+
+MARKS = {"proved": "✓", "checked": "✓", "refuted": "✗", "unknown": "?"}
+
+
+def file_name(student: str) -> str:
+    """A safe file name for a student's feedback."""
+    return re.sub(r"[^\w.-]", "_", student).lstrip(".") + ".md"
+
+
+def write_all(directory: Path, assignment: Assignment, records: list[dict[str, Any]]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for record in records:
+        (directory / file_name(record["student"])).write_text(render(assignment, record), encoding="utf-8")
+
+
+def render(assignment: Assignment, record: dict[str, Any]) -> str:
+    """The Markdown feedback of one student."""
+    out = [f"# {assignment.title}", "",
+           f"Feedback for **{record['student']}** (`{record['file']}`)", "",
+           f"**Score: {record['score']} / {record['max_score']}**"
+           f" · goal {'reached' if record['goal'] == 'reached' else 'not reached'}", ""]
+    status = record["status"]
+    if status != "graded":
+        out += [_NOT_GRADED[status], ""]
+        out += [_block(message) for message in record["messages"]]
+        return "\n".join(out).rstrip() + "\n"
+    steps = record["steps"]
+    ordering = bool(steps) and "in_order" in steps[0]
+    out += ["## Your answer" if ordering else "## Your derivation", ""]
+    if not steps:
+        out += ["(no step found)", ""]
+    else:
+        out += ["```", *(_answer_lines(steps) if ordering else _derivation_lines(steps, record["first_error"])),
+                "```", "", "✓ valid · ✗ not valid · ? could not be decided", ""]
+    out += _first_mistake(record, ordering)
+    out += _justifications(steps, assignment)
+    notes = [message for message in record["messages"]]
+    if notes:
+        out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
+    out += _score_table(record)
+    return "\n".join(out).rstrip() + "\n"
+
+
+_NOT_GRADED = {
+    "parse-error": "Your submission could not be read, so it was graded 0. Fix the problem below and submit again:",
+    "time-limit": "Grading your submission took too long, so it was graded 0; your instructor will look at it.",
+    "crashed": "Grading your submission stopped unexpectedly, so it was graded 0; your instructor will look at it.",
+}
+
+
+def _block(text: str) -> str:
+    first, *rest = text.split("\n")
+    if not rest:
+        return f"- {first}"
+    return f"- {first}\n\n  ```\n" + "\n".join(f"  {line}" for line in rest) + "\n  ```"
+
+
+def _derivation_lines(steps: list[dict[str, Any]], first_error: int) -> list[str]:
+    lines = []
+    title = None
+    width = max(len(str(s["line"])) for s in steps)
+    for i, s in enumerate(steps):
+        if s["derivation"] != title:
+            title = s["derivation"]
+            if lines:
+                lines.append("")
+            lines += [f"# {title}", f"{' ' * (width + 9)}{s['lhs']}"]
+        flag = "   ← first mistake" if i == first_error else ""
+        lines.append(f"{MARKS.get(s['verdict'], '?')} line {str(s['line']).rjust(width)}  {s['text']}{flag}")
+    return lines
+
+
+def _answer_lines(steps: list[dict[str, Any]]) -> list[str]:
+    lines = [f"answer (line {steps[0]['line']}): {' '.join([steps[0]['from']] + [s['to'] for s in steps])}"]
+    for s in steps:
+        lines.append(f"{'✓' if s['in_order'] else '✗'} {s['from']} → {s['to']}")
+    return lines
+
+
+def _first_mistake(record: dict[str, Any], ordering: bool) -> list[str]:
+    index = record["first_error"]
+    if index < 0:
+        if record["goal"] == "reached":
+            return ["## Well done", "", "Every step is valid and the chain reaches the goal.", ""]
+        return []
+    s = record["steps"][index]
+    out = ["## The first mistake", ""]
+    if ordering:
+        reason = next((msg for msg in record["messages"] if "position" in msg), "")
+        out += [f"Line {s['line']}: the step {s['from']} → {s['to']} breaks the chain.", ""]
+        if reason:
+            out += [reason[0].upper() + reason[1:] + ".", ""]
+    else:
+        out += [f"Line {s['line']}, step {index + 1}:", "", "```", s["text"], "```", ""]
+        if s["verdict"] == "refuted":
+            out += ["This step does not hold: its two sides are not equal in general.", ""]
+        else:
+            out += [f"pgverify could not decide this step: {s['message']}.", ""]
+    if s.get("difference"):
+        out += [f"The two sides differ at `{s['difference']['lhs']}` versus `{s['difference']['rhs']}`.", ""]
+    if s.get("counterexample"):
+        out += [_counterexample(s["counterexample"]), ""]
+    if s.get("diagnosis"):
+        d = s["diagnosis"]
+        out += [f"**Mistake: {d['title']}** (`{d['name']}`)", "", f"*Hint:* {d['hint']}", ""]
+    return out
+
+
+def _counterexample(example: dict[str, Any]) -> str:
+    model = ", ".join(f"{k} = {_value(v)}" for k, v in example.items() if k not in ("lhs", "rhs", "assignments"))
+    where = ", ".join(f"{k} = {v}" for k, v in (example.get("assignments") or {}).items())
+    text = f"A counterexample: in a small model ({model}"
+    text += f"; {where})" if where else ")"
+    return text + f" the left side is {_value(example.get('lhs'))} and the right side {_value(example.get('rhs'))}."
+
+
+def _value(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def _justifications(steps: list[dict[str, Any]], assignment: Assignment) -> list[str]:
+    notes = []
+    for s in steps:
+        if s["verdict"] not in ("proved", "checked") or "in_order" in s:
+            continue
+        if s.get("justification") == "mismatch":
+            notes.append(f"- line {s['line']}: the step is valid, but not by {', '.join(s['cited'])}")
+        elif s.get("justification") == "unknown-rule":
+            near = f" (did you mean {', '.join(s['suggestions'][:3])}?)" if s.get("suggestions") else ""
+            notes.append(f"- line {s['line']}: {', '.join(s['cited'])} names no rule{near}")
+        elif assignment.rubric.justification == "required" and not s.get("cited"):
+            notes.append(f"- line {s['line']}: a justification (`by …`) is required")
+    return ["## Justifications", "", *notes, ""] if notes else []
+
+
+def _score_table(record: dict[str, Any]) -> list[str]:
+    out = ["## Score", "", "| rubric line | count | points each | points |", "|---|---:|---:|---:|"]
+    for line in record["breakdown"]:
+        if line["line"].startswith("clamped"):
+            out.append(f"| {line['line']} (a score is never negative) | | | {line['points']} |")
+        else:
+            out.append(f"| {line['line']} | {line['count']} | {line['points_each']} | {line['points']} |")
+    out.append(f"| **total** | | | **{record['score']}** of {record['max_score']} |")
+    return out + [""]

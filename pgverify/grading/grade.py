@@ -1,0 +1,384 @@
+"""Grading: one submission → one record; a class → records, each in a time- and memory-limited worker.
+
+A submission is read like a file of ``check`` (``.pgv``, ``.md``, ``.tex`` …
+by its extension; anything else as ``.pgv``), the assignment's preamble
+declarations are put in front of its own (its line numbers stay those of the
+student's file), and every step is checked.  The goal comes from the
+assignment: a derivation reaches it when all its steps are valid and one of
+its chains runs from the goal's left side to its right side ("written alike":
+the same expression, or equal by ``algebra`` alone; proved equality with every
+rule would say nothing, since every expression of a valid chain equals every
+other).  A lemma cited on the way must itself be proved.  A ``goal`` line in
+the submission is not needed; one that differs from the assignment's is
+reported and ignored.
+
+A submission that cannot be read (a syntax error, a declaration error,
+binary content, not UTF-8, too large) has status ``parse-error`` and score 0,
+with the problem as feedback; an empty one, or one without a step, is graded 0
+with a message.  The rubric is :mod:`pgverify.grading.score`.
+
+At class scale each submission runs in a worker process (``limits.run_jobs``)
+with a time limit per submission and a memory limit (``RLIMIT_AS``, set in the
+worker); a submission that runs out of time has status ``time-limit``, one
+that runs out of memory or kills its worker ``crashed``, and the others go on.
+Inside its worker a submission's steps run one after another (the worker is
+already one of ``--jobs`` processes under a limit).  Records are collected by
+position and sorted by student, so the output does not depend on ``--jobs``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .. import checker
+from .. import model as m
+from ..checker import Options, check_source
+from ..limits import Crashed, TimedOut, default_workers, run_jobs
+from ..readers import read_text
+from ..report import step_record
+from ..semantics import Context, build_context
+from . import order as ordering
+from .assignment import Assignment, AssignmentError
+from .cache import DEFAULT_DIRECTORY, Cache, key
+from .score import Tally, breakdown_records, number, score, tally_steps, ungraded_maximum
+from .submissions import Submission
+
+GRADED, PARSE_ERROR, TIME_LIMIT, CRASHED = "graded", "parse-error", "time-limit", "crashed"
+FAULTY_VERDICTS = ("refuted", "unknown")
+CHUNK_PER_WORKER = 16      # submissions per worker between two progress updates
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    seed: int = 0
+    time_limit: float = 60.0                 # seconds per submission
+    memory_limit: int = 2048                 # MiB of address space per worker process
+    jobs: int | None = None                  # worker processes (default: the cores)
+    cache_dir: Path | None = DEFAULT_DIRECTORY
+
+
+@dataclass
+class ClassGrades:
+    """The outcome of grading a class: one record per student, sorted by student."""
+
+    assignment: Assignment
+    seed: int
+    records: list[dict[str, Any]]
+    graded_now: int = 0
+    from_cache: int = 0
+    solution: ordering.Solution | None = field(default=None, repr=False)
+
+
+# --------------------------------------------------------------------------- a class
+
+
+def grade_class(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
+                progress: Callable[[int, int], None] | None = None) -> ClassGrades:
+    """Grade every submission (cached ones are not graded again); raises AssignmentError for a broken [order]."""
+    cache = Cache(options.cache_dir)
+    keys = [key(s.data, PurePosixPath(s.name).suffix, assignment.raw, options.seed) for s in submissions]
+    records: list[dict[str, Any] | None] = [None if s.problem else cache.get(k) for s, k in zip(submissions, keys)]
+    pending = [i for i, r in enumerate(records) if r is None]
+    solution = None
+    if assignment.order is not None and pending:
+        solution = ordering.solve(exercise_of(assignment), Options(seed=options.seed, time_limit=options.time_limit),
+                                  options.jobs)
+        if not solution.right:
+            raise AssignmentError(f"{assignment.path}: [order]: {solution.problem}")
+    if pending:
+        _warm_up(assignment, options, solution)
+    parent = os.getpid()
+    workers = options.jobs or default_workers()
+    chunk = workers * CHUNK_PER_WORKER
+    total, done = len(submissions), len(submissions) - len(pending)
+    if progress is not None:
+        progress(done, total)
+    for start in range(0, len(pending), chunk):
+        batch = pending[start:start + chunk]
+        jobs = [lambda s=submissions[i]: _in_worker(assignment, s, options, solution, parent) for i in batch]
+        for i, output in zip(batch, run_jobs(jobs, options.time_limit, workers)):
+            record = _as_record(output, assignment, options)
+            records[i] = record
+            cache.put(keys[i], record)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    final = [_finish(s, r) for s, r in zip(submissions, records) if r is not None]
+    return ClassGrades(assignment, options.seed, final, len(pending), cache.hits, solution)
+
+
+def exercise_of(assignment: Assignment) -> ordering.Exercise:
+    """The [order] table of an assignment as an ordering exercise."""
+    items = assignment.order
+    assert items is not None
+    return ordering.Exercise(assignment.title, 0, items.labels, items.texts, items.exprs, items.goal,
+                             assignment.declarations)
+
+
+def _in_worker(assignment: Assignment, submission: Submission, options: GradeOptions,
+               solution: ordering.Solution | None, parent: int) -> dict[str, Any]:
+    if os.getpid() != parent:  # never limit the parent (where there is no fork, jobs run in it)
+        _limit_memory(options.memory_limit)
+    if submission.problem:
+        return _not_graded(PARSE_ERROR, submission.problem, assignment)
+    return grade_submission(assignment, submission.name, submission.data, options, solution)
+
+
+def _limit_memory(mebibytes: int) -> None:
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = mebibytes << 20
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # no limit where the platform has none
+
+
+def _warm_up(assignment: Assignment, options: GradeOptions, solution: ordering.Solution | None) -> None:
+    """Grade a trivial submission in the parent: what it loads and caches, every forked worker inherits."""
+    from .. import diagnose, symbolic  # noqa: F401 - loaded once, before the workers fork
+
+    trivial = b"answer:\n" if assignment.order is not None else b"claim 1 + 1 = 2   by algebra\n"
+    grade_submission(assignment, "warm-up.pgv", trivial, options, solution)
+
+
+def _as_record(output: Any, assignment: Assignment, options: GradeOptions) -> dict[str, Any]:
+    if isinstance(output, TimedOut):
+        return _not_graded(TIME_LIMIT, f"grading this submission took longer than the time limit of"
+                                       f" {options.time_limit:g} s", assignment)
+    if isinstance(output, Crashed):
+        why = "it ran out of memory" if "memory" in output.message else output.message
+        return _not_graded(CRASHED, f"grading this submission stopped: {why}", assignment)
+    return json.loads(json.dumps(output))  # the same values a cached record has, whatever their types were
+
+
+def _finish(submission: Submission, record: dict[str, Any]) -> dict[str, Any]:
+    return {"student": submission.student, "file": submission.name, **record}
+
+
+# --------------------------------------------------------------------------- one submission
+
+
+def grade_submission(assignment: Assignment, name: str, data: bytes, options: GradeOptions,
+                     solution: ordering.Solution | None = None) -> dict[str, Any]:
+    """The record of one submission (without ``student`` and ``file``); runs in a worker."""
+    if not data.strip():
+        return _empty(assignment, "the submission is empty")
+    if b"\x00" in data:
+        return _not_graded(PARSE_ERROR, "the file is not text (binary content): submit the derivation as"
+                                        " plain text, Markdown or LaTeX", assignment)
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        return _not_graded(PARSE_ERROR, f"the file is not UTF-8 text (byte {err.start}): save it as UTF-8",
+                           assignment)
+    if assignment.order is not None:
+        assert solution is not None, "an [order] assignment is graded against its solution"
+        return _grade_answer(assignment, solution, text)
+    with steps_in_this_process():
+        return _grade_derivation(assignment, name, text, options)
+
+
+def _grade_derivation(assignment: Assignment, name: str, text: str, options: GradeOptions) -> dict[str, Any]:
+    source, _ = read_text(text, name)
+    if source.errors:
+        return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in source.errors])
+    goal = assignment.goal
+    assert goal is not None
+    messages = [f"line {d.goal.span.line}: this goal is not the assignment's; the submission is graded against"
+                f" the assignment's goal, {m.show(goal.lhs)} {goal.relation} {m.show(goal.rhs)}"
+                for d in source.derivations if d.goal is not None and not d.lemma and d.goal != goal]
+    derivations = tuple(d if d.lemma else replace(d, goal=None) for d in source.derivations)
+    if not any(d.steps for d in derivations):
+        return _empty(assignment, "no step found: write the derivation as a chain (an expression, then lines"
+                                  " that start with `=`)")
+    merged = m.SourceFile(source.path, assignment.declarations + source.declarations, derivations, (), source.lines)
+    result = check_source(merged, Options(seed=options.seed, time_limit=options.time_limit))
+    if result.errors:
+        return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in result.errors])
+    contexts = _contexts(merged)
+    steps = [{**step_record(s), "text": s.text, "derivation": d.title}
+             for d in result.derivations for s in d.steps]
+    proved_lemmas = {d.lemma for d in result.derivations if d.lemma and d.goal == "reached"}
+    reached = any(_reaches(d, r, ctx, goal, proved_lemmas)
+                  for d, r, ctx in zip(derivations, result.derivations, contexts) if not d.lemma)
+    if not reached:
+        messages.append(_not_reached(steps, goal))
+    cited = {rule for s in steps for rule in s["rules"]}
+    requirements = assignment.requirements
+    expressions = [(e, ctx) for d, ctx in zip(derivations, contexts) for s in d.steps
+                   for e in (s.previous, s.expr) if e is not None]
+    tally = replace(tally_steps(steps, assignment.rubric), goal_reached=reached,
+                    missing_citations=tuple(r for r in requirements.must_cite if r not in cited),
+                    forbidden_citations=tuple(r for r in requirements.must_not_cite if r in cited),
+                    missing_steps=tuple(req.text for req in requirements.required_steps
+                                        if not any(ordering.written_alike(e, req.expr, ctx)
+                                                   for e, ctx in expressions)))
+    messages += [f"the rule {r} must be cited" for r in tally.missing_citations]
+    messages += [f"the rule {r} must not be used" for r in tally.forbidden_citations]
+    messages += [f"a required step is missing: {t}" for t in tally.missing_steps]
+    first_error = next((i for i, s in enumerate(steps) if s["verdict"] in FAULTY_VERDICTS), -1)
+    return _record(GRADED, tally, assignment, first_error, steps, messages)
+
+
+def _contexts(source: m.SourceFile) -> list[Context]:
+    """Each derivation's context, lemmas before it included (as ``check_source`` builds them)."""
+    lemmas: dict[str, tuple[m.Expr, str, m.Expr]] = {}
+    contexts = []
+    for d in source.derivations:
+        contexts.append(build_context(source.declarations, d.declarations, dict(lemmas)))
+        if d.lemma and d.goal is not None:
+            lemmas[d.lemma] = (d.goal.lhs, d.goal.relation, d.goal.rhs)
+    return contexts
+
+
+def _reaches(d: m.Derivation, result: checker.DerivationResult, ctx: Context, goal: m.Goal,
+             proved_lemmas: set[str]) -> bool:
+    """All steps valid, relations as strong as the goal's, cited lemmas proved, a chain from side to side."""
+    if not result.steps or any(s.verdict not in ("proved", "checked") for s in result.steps):
+        return False
+    if goal.relation == "=" and any(s.relation != "=" for s in result.steps):
+        return False
+    if any(r in ctx.lemmas and r not in proved_lemmas for s in result.steps for r in s.rules):
+        return False
+    for first, last in d.chains:
+        if ordering.written_alike(first, goal.lhs, ctx) and ordering.written_alike(last, goal.rhs, ctx):
+            return True
+        if goal.relation == "=" and ordering.written_alike(first, goal.rhs, ctx) and \
+                ordering.written_alike(last, goal.lhs, ctx):
+            return True
+    return False
+
+
+def _not_reached(steps: list[dict[str, Any]], goal: m.Goal) -> str:
+    if any(s["verdict"] in FAULTY_VERDICTS for s in steps):
+        return "goal not reached: a chain reaches the goal only through valid steps"
+    return (f"goal not reached: the chain must run from {m.show(goal.lhs)} to {m.show(goal.rhs)}"
+            " (or cites a lemma that is not proved)")
+
+
+def _grade_answer(assignment: Assignment, solution: ordering.Solution, text: str) -> dict[str, Any]:
+    parsed = ordering.parse_answer(text)
+    if parsed is None:
+        return _not_graded(PARSE_ERROR, "no `answer:` line found (write e.g. `answer: B A C`)", assignment)
+    answer, line = parsed
+    exercise = exercise_of(assignment)
+    graded = ordering.grade_answer(exercise, solution, answer)
+    steps = [_link_record(link, exercise, line) for link in graded.links]
+    in_order = [s["in_order"] for s in steps]
+    tally = Tally(steps=len(exercise.labels) - 1, valid=sum(in_order),
+                  faulty=sum(1 for s in steps if not s["in_order"] and s["verdict"] != "unknown"),
+                  unknown=sum(1 for s in steps if not s["in_order"] and s["verdict"] == "unknown"),
+                  goal_reached=graded.right)
+    messages = [] if graded.right else [f"line {line}, position {graded.position}: {graded.reason}"
+                                        if graded.position else graded.reason]
+    first_error = next((i for i, ok in enumerate(in_order) if not ok), -1)
+    if not graded.right and first_error == -1 and graded.position:
+        first_error = max(0, graded.position - 2)
+    return _record(GRADED, tally, assignment, first_error, steps, messages, with_requirements=False)
+
+
+def _link_record(graded: ordering.LinkGrade, exercise: ordering.Exercise, line: int) -> dict[str, Any]:
+    link = graded.link
+    known = graded.source in exercise.labels and graded.target in exercise.labels
+    return {
+        "line": line, "from": graded.source, "to": graded.target, "relation": "=",
+        "verdict": link.verdict if link is not None else "unknown",
+        "in_order": graded.on_right_path,
+        "rules": list(link.rules) if link is not None else [],
+        "lhs": exercise.text_of(graded.source) if known else "", "rhs": exercise.text_of(graded.target) if known else "",
+        "message": link.message if link is not None else "not an item",
+        "counterexample": link.counterexample if link is not None else None,
+        "diagnosis": link.diagnosis if link is not None else None,
+    }
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _record(status: str, tally: Tally, assignment: Assignment, first_error: int, steps: list[dict[str, Any]],
+            messages: list[str], with_requirements: bool = True) -> dict[str, Any]:
+    result = score(tally, assignment.rubric, with_requirements and bool(assignment.requirements))
+    diagnoses = [{"step": i, "line": s["line"], **s["diagnosis"]} for i, s in enumerate(steps) if s.get("diagnosis")]
+    return {
+        "score": number(result.total),
+        "max_score": number(result.maximum),
+        "first_error": first_error,
+        "goal": "reached" if tally.goal_reached else "not-reached",
+        "status": status,
+        "faulty_steps": tally.faulty,
+        "unknown_steps": tally.unknown,
+        "steps": steps,
+        "diagnoses": diagnoses,
+        "messages": messages,
+        "breakdown": breakdown_records(result),
+    }
+
+
+def _empty(assignment: Assignment, message: str) -> dict[str, Any]:
+    return _record(GRADED, Tally(), assignment, -1, [], [message], with_requirements=False)
+
+
+def _not_graded(status: str, message: str | None, assignment: Assignment,
+                messages: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "score": 0,
+        "max_score": number(ungraded_maximum(assignment.rubric)),
+        "first_error": -1,
+        "goal": "not-reached",
+        "status": status,
+        "faulty_steps": 0,
+        "unknown_steps": 0,
+        "steps": [],
+        "diagnoses": [],
+        "messages": ([message] if message else []) + (messages or []),
+        "breakdown": [],
+    }
+
+
+def _where(issue: m.SyntaxIssue) -> str:
+    text = f"line {issue.span.line}, column {issue.span.column}: {issue.message}"
+    return text + (f"\n{issue.context}" if issue.context else "")
+
+
+# --------------------------------------------------------------------------- steps in the worker
+
+
+@contextmanager
+def steps_in_this_process() -> Iterator[None]:
+    """Let ``check_source`` run a submission's steps here, one after another, instead of forking per step.
+
+    The submission is already in one of ``--jobs`` workers, under the time and
+    memory limits; forking again per step would multiply the processes.  A
+    step that fails becomes ``unknown`` as in ``check``, but running out of
+    memory stops the submission (status ``crashed``).
+    """
+    original = checker.run_jobs
+    checker.run_jobs = _run_here
+    try:
+        yield
+    finally:
+        checker.run_jobs = original
+
+
+def _run_here(jobs: list[Callable[[], Any]], seconds: float, workers: int | None = None) -> list[Any]:
+    results = []
+    for job in jobs:
+        try:
+            results.append(job())
+        except MemoryError:
+            raise
+        except RecursionError:
+            results.append(Crashed("the expression nests too deeply"))
+        except Exception as err:  # noqa: BLE001 - one step's internal error must not stop the others
+            results.append(Crashed(f"internal error ({type(err).__name__}: {err})"))
+    return results
