@@ -239,3 +239,23 @@ def test_a_line_that_nests_or_chains_too_deeply_is_an_error_not_a_traceback() ->
     nested = pgverify.check_text("param x\nclaim " + "(" * 400 + "x" + ")" * 400 + " = x")
     assert not nested.errors
     assert [s.verdict for d in nested.derivations for s in d.steps] == ["proved"]
+
+
+def test_monte_carlo_averages_are_exact_for_separable_and_joint_estimates() -> None:
+    """A sample mean is averaged sample by sample; a product of samples jointly; a biased one is refuted."""
+    source = "\n".join([
+        "use rl", "dist q(x)", "fun f(x)",
+        'derivation "square of a mean is biased"',
+        "    E_{x ~ q}[ f(x) ] E_{x ~ q}[ f(x) ]",
+        "  ≈ (1/N sum_{i=1}^{N} f(x_i)) (1/N sum_{i=1}^{N} f(x_i))  by monte-carlo",
+        'derivation "product of two independent samples is unbiased"',
+        "    E_{x ~ q}[ f(x) ] E_{x ~ q}[ f(x) ]",
+        "  ≈ f(x_1) f(x_2)  by monte-carlo",
+        'derivation "sample mean of returns"',
+        "    E_{τ ~ π_θ}[ R(τ) ]",
+        "  ≈ 1/N sum_{i=1}^{N} R(τ_i)  by monte-carlo",
+    ])
+    verdicts = [s.verdict for d in pgverify.check_text(source).derivations for s in d.steps]
+    assert verdicts[0] == "refuted"
+    assert verdicts[1] in ("proved", "checked")
+    assert verdicts[2] in ("proved", "checked")

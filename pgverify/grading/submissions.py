@@ -1,8 +1,8 @@
 """A class's submissions: the files of a directory or a zip archive, one student each.
 
 The student id is the file name without its extension.  Directories are
-searched at every depth; hidden files and folders (``.name``) and
-``__MACOSX`` are left out, and so are the folders pgverify itself writes into
+searched at every depth; hidden files and folders (``.name``), paths
+through ``..`` and ``__MACOSX`` are left out, and so are the folders pgverify itself writes into
 (``--feedback``, the cache).  When two files give the same id, each is named
 by its path inside the folder instead.  A zip archive is read in memory,
 member by member: nothing is ever extracted.  Files larger than
