@@ -25,7 +25,7 @@ from . import falsify, rules
 from .conditions import VIOLATED, ledger
 from .diagnose import diagnose
 from . import model as m
-from .limits import Crashed, TimedOut, run_jobs
+from .limits import Crashed, TimedOut, run_inline, run_jobs
 from .semantics import Context, build_context
 
 PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
@@ -41,6 +41,9 @@ class Options:
     time_limit: float = 5.0
     strict: bool = False
     models: int = 6
+    # run the steps one after another in this process, without per-step limits (the caller already runs
+    # in a limited worker, as `pgverify grade` does for each submission); running out of memory propagates
+    in_process: bool = False
 
 
 @dataclass
@@ -367,7 +370,7 @@ def check_source(source: m.SourceFile, options: Options) -> FileResult:
             jobs.append(lambda step=step, ctx=ctx: check_step(step, ctx, options))
     if jobs:
         from . import symbolic  # noqa: F401 - load sympy once, before the workers fork, not inside each step's limit
-    outputs = run_jobs(jobs, options.time_limit)
+    outputs = [run_inline(job) for job in jobs] if options.in_process else run_jobs(jobs, options.time_limit)
 
     results: list[DerivationResult] = []
     cursor = 0
@@ -387,7 +390,8 @@ def check_source(source: m.SourceFile, options: Options) -> FileResult:
             result.goal, result.goal_message = quick
         else:
             goal_jobs.append((result, lambda d=d, ctx=ctx, steps=steps: goal_status(d, steps, ctx, options)))
-    statuses = run_jobs([job for _, job in goal_jobs], options.time_limit)
+    goal_runs = [job for _, job in goal_jobs]
+    statuses = [run_inline(job) for job in goal_runs] if options.in_process else run_jobs(goal_runs, options.time_limit)
     for (result, _), status in zip(goal_jobs, statuses):
         if isinstance(status, (TimedOut, Crashed)):
             result.goal, result.goal_message = "not-reached", "the goal could not be compared in time"

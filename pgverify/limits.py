@@ -68,6 +68,18 @@ def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | N
     return results
 
 
+def run_inline(job: Callable[[], Any]) -> Any:
+    """Run a job here: an internal error becomes Crashed, running out of memory propagates."""
+    try:
+        return job()
+    except MemoryError:
+        raise
+    except RecursionError:
+        return Crashed("the expression nests too deeply")
+    except Exception as err:  # noqa: BLE001 - an internal error in one step must not stop the others
+        return Crashed(f"internal error ({type(err).__name__}: {err})")
+
+
 def _guarded(job: Callable[[], Any]) -> Any:
     try:
         return job()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -53,13 +53,13 @@ def grade(
                                                 show_default=False)],
     assignment_file: Annotated[Path, typer.Option("--assignment", "-a", help="The assignment (TOML).",
                                                   show_default=False)],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the grades to this file"  # noqa: UP007
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the grades to this file"
                                                 " instead of standard output.", show_default=False)] = None,
     output_format: Annotated[GradeFormat, typer.Option("--format", "-f", help="Output format.")] = GradeFormat.text,
-    feedback_dir: Annotated[Optional[Path], typer.Option("--feedback", help="Write one Markdown"  # noqa: UP007
+    feedback_dir: Annotated[Path | None, typer.Option("--feedback", help="Write one Markdown"
                                                          " feedback file per student here.",
                                                          show_default=False)] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes"  # noqa: UP007
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes"
                                                 " [default: the number of cores].", show_default=False)] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1,
                                               help="Seconds allowed per submission.")] = 60.0,
@@ -108,7 +108,13 @@ def _progress_bar(total: int) -> Iterator[Callable[[int, int], None] | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
@@ -121,7 +127,7 @@ def order(
     file: Annotated[Path, typer.Argument(help="An ordering exercise: `item A: …` lines, optional `goal:` and"
                                               " `answer:`.", show_default=False)],
     output_format: Annotated[OrderFormat, typer.Option("--format", "-f", help="Output format.")] = OrderFormat.text,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes"  # noqa: UP007
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes"
                                                 " [default: the number of cores].", show_default=False)] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1,
                                               help="Seconds allowed per pair of items.")] = 30.0,

@@ -30,10 +30,10 @@ def write_all(directory: Path, assignment: Assignment, records: list[dict[str, A
 
 def render(assignment: Assignment, record: dict[str, Any]) -> str:
     """The Markdown feedback of one student."""
+    goal = "reached" if record["goal"] == "reached" else "not reached"
     out = [f"# {assignment.title}", "",
            f"Feedback for **{record['student']}** (`{record['file']}`)", "",
-           f"**Score: {record['score']} / {record['max_score']}**"
-           f" · goal {'reached' if record['goal'] == 'reached' else 'not reached'}", ""]
+           f"**Score: {record['score']} / {record['max_score']}** · goal {goal}", ""]
     status = record["status"]
     if status != "graded":
         out += [_NOT_GRADED[status], ""]
@@ -49,7 +49,8 @@ def render(assignment: Assignment, record: dict[str, Any]) -> str:
                 "```", "", "✓ valid · ✗ not valid · ? could not be decided", ""]
     out += _first_mistake(record, ordering)
     out += _justifications(steps, assignment)
-    notes = [message for message in record["messages"]]
+    # an ordering answer's one message is the reason its chain breaks, shown above
+    notes = [] if ordering else list(record["messages"])
     if notes:
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
     out += _score_table(record)
@@ -71,7 +72,7 @@ def _block(text: str) -> str:
 
 
 def _derivation_lines(steps: list[dict[str, Any]], first_error: int) -> list[str]:
-    lines = []
+    lines: list[str] = []
     title = None
     width = max(len(str(s["line"])) for s in steps)
     for i, s in enumerate(steps):

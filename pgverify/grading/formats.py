@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -76,8 +77,8 @@ def render_text(grades: ClassGrades) -> str:
         bar = "█" * max(1, round(30 * scores[value] / top))
         lines.append(f"  {str(value).rjust(score_width)}  {bar} {scores[value]}")
     lines += ["", "Most frequent mistakes"]
-    mistakes = Counter()
-    titles = {}
+    mistakes: Counter[str] = Counter()
+    titles: dict[str, str] = {}
     for r in records:
         for d in {d["name"]: d for d in r["diagnoses"]}.values():
             mistakes[d["name"]] += 1
@@ -150,8 +151,8 @@ def render_order_json(path: str, outcomes: list[OrderOutcome], errors: list[m.Sy
 
 def render_order_text(path: str, outcomes: list[OrderOutcome], errors: list[m.SyntaxIssue]) -> str:
     lines = [path]
-    for e in errors:
-        lines.append(f"  line {e.span.line}, column {e.span.column}: {e.message}")
+    for issue in errors:
+        lines.append(f"  line {issue.span.line}, column {issue.span.column}: {issue.message}")
     for o in outcomes:
         e, s = o.exercise, o.solution
         lines.append(f"  {e.title}  (line {e.line})")
@@ -165,7 +166,7 @@ def render_order_text(path: str, outcomes: list[OrderOutcome], errors: list[m.Sy
                          f" ({s.size} rule{'s' if s.size != 1 else ''} in all):")
             for order in s.right:
                 steps = " → ".join(order)
-                rules = [", ".join(s.links[a, b].rules) or "as written" for a, b in zip(order, order[1:])]
+                rules = [", ".join(s.links[a, b].rules) or "as written" for a, b in itertools.pairwise(order)]
                 lines.append(f"      {steps}    ({'; '.join(rules)})")
         if o.grade is not None and e.answer is not None:
             answer = " ".join(e.answer)

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -46,16 +45,25 @@ from ..semantics import Context, build_context
 from . import order as ordering
 from .assignment import Assignment, AssignmentError
 from .cache import DEFAULT_DIRECTORY, Cache, key
-from .score import Tally, breakdown_records, number, score, tally_steps, ungraded_maximum
+from .score import (
+    Tally,
+    breakdown_records,
+    number,
+    score,
+    tally_steps,
+    ungraded_maximum,
+)
 from .submissions import Submission
 
 GRADED, PARSE_ERROR, TIME_LIMIT, CRASHED = "graded", "parse-error", "time-limit", "crashed"
 FAULTY_VERDICTS = ("refuted", "unknown")
-CHUNK_PER_WORKER = 16      # submissions per worker between two progress updates
+CHUNK_PER_WORKER = 32      # submissions per worker between two progress updates
 
 
 @dataclass(frozen=True)
 class GradeOptions:
+    """How to grade: the seed of the random models, the limits per submission, the workers, the cache."""
+
     seed: int = 0
     time_limit: float = 60.0                 # seconds per submission
     memory_limit: int = 2048                 # MiB of address space per worker process
@@ -184,8 +192,7 @@ def grade_submission(assignment: Assignment, name: str, data: bytes, options: Gr
     if assignment.order is not None:
         assert solution is not None, "an [order] assignment is graded against its solution"
         return _grade_answer(assignment, solution, text)
-    with steps_in_this_process():
-        return _grade_derivation(assignment, name, text, options)
+    return _grade_derivation(assignment, name, text, options)
 
 
 def _grade_derivation(assignment: Assignment, name: str, text: str, options: GradeOptions) -> dict[str, Any]:
@@ -202,7 +209,8 @@ def _grade_derivation(assignment: Assignment, name: str, text: str, options: Gra
         return _empty(assignment, "no step found: write the derivation as a chain (an expression, then lines"
                                   " that start with `=`)")
     merged = m.SourceFile(source.path, assignment.declarations + source.declarations, derivations, (), source.lines)
-    result = check_source(merged, Options(seed=options.seed, time_limit=options.time_limit))
+    # the submission already runs in a limited worker: its steps run here, one after another
+    result = check_source(merged, Options(seed=options.seed, time_limit=options.time_limit, in_process=True))
     if result.errors:
         return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in result.errors])
     contexts = _contexts(merged)
@@ -215,14 +223,11 @@ def _grade_derivation(assignment: Assignment, name: str, text: str, options: Gra
         messages.append(_not_reached(steps, goal))
     cited = {rule for s in steps for rule in s["rules"]}
     requirements = assignment.requirements
-    expressions = [(e, ctx) for d, ctx in zip(derivations, contexts) for s in d.steps
-                   for e in (s.previous, s.expr) if e is not None]
     tally = replace(tally_steps(steps, assignment.rubric), goal_reached=reached,
                     missing_citations=tuple(r for r in requirements.must_cite if r not in cited),
                     forbidden_citations=tuple(r for r in requirements.must_not_cite if r in cited),
                     missing_steps=tuple(req.text for req in requirements.required_steps
-                                        if not any(ordering.written_alike(e, req.expr, ctx)
-                                                   for e, ctx in expressions)))
+                                        if not _appears(req.expr, derivations, contexts)))
     messages += [f"the rule {r} must be cited" for r in tally.missing_citations]
     messages += [f"the rule {r} must not be used" for r in tally.forbidden_citations]
     messages += [f"a required step is missing: {t}" for t in tally.missing_steps]
@@ -239,6 +244,15 @@ def _contexts(source: m.SourceFile) -> list[Context]:
         if d.lemma and d.goal is not None:
             lemmas[d.lemma] = (d.goal.lhs, d.goal.relation, d.goal.rhs)
     return contexts
+
+
+def _appears(required: m.Expr, derivations: tuple[m.Derivation, ...], contexts: list[Context]) -> bool:
+    """Whether an expression of the chains is written like ``required`` (the same first: proofs cost)."""
+    candidates = [(e, ctx) for d, ctx in zip(derivations, contexts)
+                  for e in dict.fromkeys(x for s in d.steps for x in (s.previous, s.expr) if x is not None)]
+    if any(e == required for e, _ in candidates):
+        return True
+    return any(ordering.written_alike(e, required, ctx) for e, ctx in candidates)
 
 
 def _reaches(d: m.Derivation, result: checker.DerivationResult, ctx: Context, goal: m.Goal,
@@ -275,7 +289,7 @@ def _grade_answer(assignment: Assignment, solution: ordering.Solution, text: str
     graded = ordering.grade_answer(exercise, solution, answer)
     steps = [_link_record(link, exercise, line) for link in graded.links]
     in_order = [s["in_order"] for s in steps]
-    tally = Tally(steps=len(exercise.labels) - 1, valid=sum(in_order),
+    tally = Tally(steps=_answer_links(assignment), valid=sum(in_order),
                   faulty=sum(1 for s in steps if not s["in_order"] and s["verdict"] != "unknown"),
                   unknown=sum(1 for s in steps if not s["in_order"] and s["verdict"] == "unknown"),
                   goal_reached=graded.right)
@@ -284,7 +298,7 @@ def _grade_answer(assignment: Assignment, solution: ordering.Solution, text: str
     first_error = next((i for i, ok in enumerate(in_order) if not ok), -1)
     if not graded.right and first_error == -1 and graded.position:
         first_error = max(0, graded.position - 2)
-    return _record(GRADED, tally, assignment, first_error, steps, messages, with_requirements=False)
+    return _record(GRADED, tally, assignment, first_error, steps, messages, ordering_answer=True)
 
 
 def _link_record(graded: ordering.LinkGrade, exercise: ordering.Exercise, line: int) -> dict[str, Any]:
@@ -306,8 +320,9 @@ def _link_record(graded: ordering.LinkGrade, exercise: ordering.Exercise, line: 
 
 
 def _record(status: str, tally: Tally, assignment: Assignment, first_error: int, steps: list[dict[str, Any]],
-            messages: list[str], with_requirements: bool = True) -> dict[str, Any]:
-    result = score(tally, assignment.rubric, with_requirements and bool(assignment.requirements))
+            messages: list[str], ordering_answer: bool = False) -> dict[str, Any]:
+    result = score(tally, assignment.rubric, not ordering_answer and bool(assignment.requirements),
+                   with_justification=not ordering_answer)
     diagnoses = [{"step": i, "line": s["line"], **s["diagnosis"]} for i, s in enumerate(steps) if s.get("diagnosis")]
     return {
         "score": number(result.total),
@@ -325,14 +340,20 @@ def _record(status: str, tally: Tally, assignment: Assignment, first_error: int,
 
 
 def _empty(assignment: Assignment, message: str) -> dict[str, Any]:
-    return _record(GRADED, Tally(), assignment, -1, [], [message], with_requirements=False)
+    tally = Tally(steps=_answer_links(assignment))
+    return _record(GRADED, tally, assignment, -1, [], [message], ordering_answer=assignment.order is not None)
+
+
+def _answer_links(assignment: Assignment) -> int:
+    """The links of a full ordering answer (0 for a derivation assignment)."""
+    return len(assignment.order.labels) - 1 if assignment.order is not None else 0
 
 
 def _not_graded(status: str, message: str | None, assignment: Assignment,
                 messages: list[str] | None = None) -> dict[str, Any]:
     return {
         "score": 0,
-        "max_score": number(ungraded_maximum(assignment.rubric)),
+        "max_score": number(ungraded_maximum(assignment.rubric, _answer_links(assignment))),
         "first_error": -1,
         "goal": "not-reached",
         "status": status,
@@ -348,37 +369,3 @@ def _not_graded(status: str, message: str | None, assignment: Assignment,
 def _where(issue: m.SyntaxIssue) -> str:
     text = f"line {issue.span.line}, column {issue.span.column}: {issue.message}"
     return text + (f"\n{issue.context}" if issue.context else "")
-
-
-# --------------------------------------------------------------------------- steps in the worker
-
-
-@contextmanager
-def steps_in_this_process() -> Iterator[None]:
-    """Let ``check_source`` run a submission's steps here, one after another, instead of forking per step.
-
-    The submission is already in one of ``--jobs`` workers, under the time and
-    memory limits; forking again per step would multiply the processes.  A
-    step that fails becomes ``unknown`` as in ``check``, but running out of
-    memory stops the submission (status ``crashed``).
-    """
-    original = checker.run_jobs
-    checker.run_jobs = _run_here
-    try:
-        yield
-    finally:
-        checker.run_jobs = original
-
-
-def _run_here(jobs: list[Callable[[], Any]], seconds: float, workers: int | None = None) -> list[Any]:
-    results = []
-    for job in jobs:
-        try:
-            results.append(job())
-        except MemoryError:
-            raise
-        except RecursionError:
-            results.append(Crashed("the expression nests too deeply"))
-        except Exception as err:  # noqa: BLE001 - one step's internal error must not stop the others
-            results.append(Crashed(f"internal error ({type(err).__name__}: {err})"))
-    return results

@@ -41,14 +41,16 @@ directions, for the counterexample and the named mistake of each.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model as m
 from ..checker import CHECKED, PROVED, UNKNOWN, Options, check_step
-from ..limits import Crashed, TimedOut, run_jobs
+from ..limits import TimedOut, run_jobs
 from ..semantics import Context, build_context
 from ..syntax import LogicalLine, ParseFailure, parse_line, parse_source
 
@@ -225,10 +227,9 @@ def solve(exercise: Exercise, options: Options, workers: int | None = None) -> S
     ctx = build_context(exercise.declarations, (), {})
     labels, exprs = exercise.labels, exercise.exprs
     pairs = list(itertools.combinations(range(len(labels)), 2))
-    jobs = [lambda i=i, j=j: _pair(exprs[i], exprs[j], ctx, options) for i, j in pairs]
+    jobs: list[Callable[[], Any]] = [functools.partial(_pair, exprs[i], exprs[j], ctx, options) for i, j in pairs]
     if exercise.goal is not None:
-        goal = exercise.goal
-        jobs.append(lambda: [(written_alike(e, goal.lhs, ctx), written_alike(e, goal.rhs, ctx)) for e in exprs])
+        jobs.append(functools.partial(_goal_ends, exprs, exercise.goal, ctx))
     from .. import symbolic  # noqa: F401 - load sympy once, before the workers fork
     outputs = run_jobs(jobs, options.time_limit, workers)
     links: dict[tuple[str, str], Link] = {}
@@ -270,6 +271,11 @@ def written_alike(a: m.Expr, b: m.Expr, ctx: Context) -> bool:
         return False
 
 
+def _goal_ends(exprs: tuple[m.Expr, ...], goal: m.Goal, ctx: Context) -> list[tuple[bool, bool]]:
+    """For each item: is it written like the goal's left side, like its right side?"""
+    return [(written_alike(e, goal.lhs, ctx), written_alike(e, goal.rhs, ctx)) for e in exprs]
+
+
 def _pair(x: m.Expr, y: m.Expr, ctx: Context, options: Options) -> tuple[Link, Link]:
     """Both directions of one pair of items (runs in a worker)."""
     forward = _link(check_step(m.Step(x, "=", y, None, m.NOWHERE), ctx, options))
@@ -294,7 +300,7 @@ def smallest_rules(x: m.Expr, y: m.Expr, ctx: Context) -> tuple[str, ...] | None
     if not full.proved:
         return None
     used = full.rules_used
-    for size in range(0, min(len(used), MAX_SEARCH + 1)):
+    for size in range(min(len(used), MAX_SEARCH + 1)):
         for rules in itertools.combinations(used, size):
             if prove(x, y, "=", ctx, frozenset(rules)).proved:
                 return rules
@@ -339,7 +345,7 @@ def _chains(labels: tuple[str, ...], links: dict[tuple[str, str], Link], start: 
 
 def grade_answer(exercise: Exercise, solution: Solution, answer: tuple[str, ...]) -> AnswerGrade:
     """Right, or the first position that breaks the chain and why (no right order is shown)."""
-    links = tuple(_link_grade(a, b, solution) for a, b in zip(answer, answer[1:]))
+    links = tuple(_link_grade(a, b, solution) for a, b in itertools.pairwise(answer))
     for position, label in enumerate(answer, 1):
         if label not in exercise.labels:
             return AnswerGrade(False, position, f"{label} is not an item (the items are"
@@ -359,7 +365,7 @@ def grade_answer(exercise: Exercise, solution: Solution, answer: tuple[str, ...]
 
 
 def _link_grade(a: str, b: str, solution: Solution) -> LinkGrade:
-    on_path = any((a, b) in zip(order, order[1:]) for order in solution.right)
+    on_path = any((a, b) in itertools.pairwise(order) for order in solution.right)
     return LinkGrade(a, b, solution.links.get((a, b)), on_path)
 
 

@@ -22,7 +22,8 @@ Decisions:
   were valid and justified, its goal reached and every requirement met; so a
   correct derivation of any length scores its maximum.  Without ``max_steps``
   there is no cap.  A submission that was not graded (parse error, time limit,
-  crash, no step) has ``max_score = goal_reached``.
+  crash, no step) has ``max_score = goal_reached``; an ordering answer always
+  has N = items - 1 links.
 * **max_steps** caps the steps that *earn* points (a long chain of trivial
   steps cannot outscore reaching the goal); faulty and unknown steps are
   charged wherever they are.
@@ -32,6 +33,8 @@ Decisions:
   with ``justification = "required"`` so is a valid step without ``by``.  Such
   a step still counts as valid: the mathematics is right, the write-up is not,
   and ``first_error`` stays about the mathematics.
+* An ordering answer has no justification and no requirements: those lines
+  are left out of its breakdown.
 * Points are exact fractions (``0.1`` is one tenth); a whole number is
   reported as an integer.
 """
@@ -91,8 +94,8 @@ def tally_steps(steps: list[dict], rubric: Rubric) -> Tally:
                  badly_justified=len(badly))
 
 
-def score(tally: Tally, rubric: Rubric, with_requirements: bool = True) -> Score:
-    """Apply the rubric (the formula of the module docstring)."""
+def score(tally: Tally, rubric: Rubric, with_requirements: bool = True, with_justification: bool = True) -> Score:
+    """Apply the rubric (the formula of the module docstring); lines that cannot apply may be left out."""
     cap = rubric.max_steps if rubric.max_steps is not None else tally.steps
     earning = min(tally.valid, cap)
     label = "valid steps" + (f" (at most {rubric.max_steps} earn points)" if tally.valid > cap else "")
@@ -100,9 +103,10 @@ def score(tally: Tally, rubric: Rubric, with_requirements: bool = True) -> Score
         _line(label, earning, rubric.valid_step),
         _line("faulty steps", tally.faulty, rubric.faulty_step),
         _line("unknown steps", tally.unknown, rubric.unknown_step),
-        _line("justification missing or wrong", tally.badly_justified, rubric.justification_mismatch),
         _line("goal reached", int(tally.goal_reached), rubric.goal_reached),
     ]
+    if with_justification:
+        lines.insert(3, _line("justification missing or wrong", tally.badly_justified, rubric.justification_mismatch))
     if with_requirements:
         lines += [
             _line("required rules not cited", len(tally.missing_citations), rubric.missing_citation),
@@ -114,9 +118,11 @@ def score(tally: Tally, rubric: Rubric, with_requirements: bool = True) -> Score
     return Score(max(Fraction(0), raw), maximum, raw, tuple(lines))
 
 
-def ungraded_maximum(rubric: Rubric) -> Fraction:
-    """max_score of a submission that could not be graded (no step to count)."""
-    return rubric.goal_reached
+def ungraded_maximum(rubric: Rubric, steps: int = 0) -> Fraction:
+    """max_score of a submission that could not be graded: ``steps`` is 0 for a derivation (no step to
+    count), the number of links of a full answer for an ordering exercise."""
+    cap = rubric.max_steps if rubric.max_steps is not None else steps
+    return rubric.valid_step * min(steps, cap) + rubric.goal_reached
 
 
 def _line(label: str, count: int, each: Fraction) -> Line:

@@ -1,0 +1,121 @@
+"""Benchmark: grade 1,000 generated submissions of the seed's decomposition exercise.
+
+Run from the repository root:  .venv/bin/python bench/grade.py [--submissions N] [--jobs J]
+
+The submissions are written from templates: correct derivations (several
+lengths, with and without justifications) and every catalogued mistake that
+applies to the decomposition (the flawed derivations of proofs/seed/ and
+proofs/flawed/ are the models), plus an unreadable one.  Each file differs
+from the others by its header, and the cache is off, so every one is graded.
+Prints submissions per second and peak memory (resident set of this process
+and of the largest worker).  Target: 1,000 submissions in under 2 minutes on
+2 cores.  A measurement, not a test: nothing here fails a build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pgverify.grading import GradeOptions, collect, grade_class, load_assignment
+from pgverify.limits import default_workers
+
+ASSIGNMENT = ROOT / "tests" / "grading" / "decomposition.toml"
+TARGET_SECONDS = 120.0
+
+START = "    ∇_θ log Pr_θ(τ)\n"
+SPLIT = "  = ∇_θ ( log ρ0(s_0) + sum_{t=0}^{T-1} ( log π_θ(a_t | s_t) + log P(s_{t+1} | s_t, a_t) ) )"
+POLICY_ONLY = "  = ∇_θ sum_{t=0}^{T-1} log π_θ(a_t | s_t)"
+GOAL_RHS = "  = sum_{t=0}^{T-1} ∇_θ log π_θ(a_t | s_t)"
+
+TEMPLATES: dict[str, str] = {
+    # correct
+    "correct": START + SPLIT + "   by definition, log-product\n" + POLICY_ONLY + "   by theta-independence\n"
+               + GOAL_RHS + "   by exchange\n",
+    "correct-short": START + SPLIT + "   by definition, log-product\n" + GOAL_RHS + "   by theta-independence\n",
+    "correct-long": START + SPLIT + "   by definition, log-product\n"
+                    "  = ∇_θ ( log ρ0(s_0) + sum_{t=0}^{T-1} log π_θ(a_t | s_t) + sum_{t=0}^{T-1} log P(s_{t+1} | s_t,"
+                    " a_t) )   by linearity\n" + POLICY_ONLY + "   by theta-independence\n" + GOAL_RHS + "   by linearity\n",
+    "correct-unjustified": START + SPLIT + "\n" + POLICY_ONLY + "\n" + GOAL_RHS + "\n",
+    "correct-gradient-first": START + "  = ∇_θ log ρ0(s_0) + sum_{t=0}^{T-1} ∇_θ log π_θ(a_t | s_t) + sum_{t=0}^{T-1}"
+                              " ∇_θ log P(s_{t+1} | s_t, a_t)   by definition, log-product, linearity\n"
+                              + GOAL_RHS + "   by theta-independence\n",
+    "correct-without-rho0": START + "  = ∇_θ sum_{t=0}^{T-1} ( log π_θ(a_t | s_t) + log P(s_{t+1} | s_t, a_t) )"
+                            "   by definition, log-product, theta-independence\n" + GOAL_RHS
+                            + "   by theta-independence, linearity\n",
+    # the catalogued mistakes that apply to the decomposition
+    "policy-term-dropped-instead-of-dynamics": START + SPLIT + "   by definition, log-product\n"
+                                               "  = sum_{t=0}^{T-1} ∇_θ log P(s_{t+1} | s_t, a_t)   by theta-independence\n",
+    "log-of-product-as-product-of-logs": START + "  = ∇_θ ( log ρ0(s_0) prod_{t=0}^{T-1} log π_θ(a_t | s_t) log P(s_{t+1}"
+                                         " | s_t, a_t) )   by definition, log-product\n" + GOAL_RHS
+                                         + "   by theta-independence\n",
+    "theta-dependent-term-treated-as-independent": "depends P on θ\n" + START + SPLIT + "   by definition, log-product\n"
+                                                   + POLICY_ONLY + "   by theta-independence\n" + GOAL_RHS
+                                                   + "   by exchange\n",
+    "off-by-one-in-bounds": START + "  = ∇_θ ( log ρ0(s_0) + sum_{t=0}^{T} ( log π_θ(a_t | s_t) + log P(s_{t+1} | s_t,"
+                            " a_t) ) )   by definition, log-product\n" + POLICY_ONLY + "   by theta-independence\n"
+                            + GOAL_RHS + "   by exchange\n",
+    "off-by-one-index-shift": START + SPLIT + "   by definition, log-product\n" + GOAL_RHS + "   by theta-independence\n"
+                              "  = sum_{t=1}^{T} ∇_θ log π_θ(a_t | s_t)   by algebra\n",
+    "grad-log-as-reciprocal-of-grad": START + SPLIT + "   by definition, log-product\n" + GOAL_RHS
+                                      + "   by theta-independence\n"
+                                      "  = sum_{t=0}^{T-1} 1 / ∇_θ π_θ(a_t | s_t)   by chain-rule\n",
+    # a sign slip the gradient forgives (P does not depend on θ): valid, with a wrong justification
+    "sign-slip-under-the-gradient": START + "  = ∇_θ ( log ρ0(s_0) + sum_{t=0}^{T-1} ( log π_θ(a_t | s_t) - log P(s_{t+1}"
+                                   " | s_t, a_t) ) )   by definition, log-product\n" + GOAL_RHS
+                                   + "   by theta-independence\n",
+    # unreadable
+    "unclosed-bracket": START + SPLIT[:-2] + "   by definition, log-product\n" + GOAL_RHS + "   by theta-independence\n",
+}
+
+
+def write_class(folder: Path, count: int) -> None:
+    kinds = list(TEMPLATES)
+    for i in range(count):
+        kind = kinds[i % len(kinds)]
+        (folder / f"student{i:04d}.pgv").write_text(f"# student {i:04d}: {kind}\n" + TEMPLATES[kind], encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--submissions", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=default_workers())
+    args = parser.parse_args()
+
+    assignment = load_assignment(ASSIGNMENT)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_class(Path(tmp), args.submissions)
+        submissions = collect(Path(tmp))
+        started = time.perf_counter()
+        grades = grade_class(assignment, submissions, GradeOptions(jobs=args.jobs, cache_dir=None))
+        seconds = time.perf_counter() - started
+
+    by_kind: dict[str, Counter] = {}
+    for i, record in enumerate(grades.records):  # student{i:04d} sorts by i
+        kind = list(TEMPLATES)[i % len(TEMPLATES)]
+        outcome = (record["status"], record["score"], record["first_error"],
+                   ",".join(d["name"] for d in record["diagnoses"][:1]) or "-")
+        by_kind.setdefault(kind, Counter())[outcome] += 1
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{len(grades.records)} submissions in {seconds:.1f} s with {args.jobs} workers:"
+          f" {len(grades.records) / seconds:.1f} submissions per second")
+    print(f"peak memory: {own:.0f} MiB in this process, {workers:.0f} MiB in the largest worker")
+    print(f"target: {args.submissions} in under {TARGET_SECONDS:.0f} s on 2 cores:"
+          f" {'met' if seconds < TARGET_SECONDS else 'missed'}")
+    print("\noutcome per template (status, score, first error, first mistake named):")
+    for kind, outcomes in by_kind.items():
+        for (status, score, first_error, named), n in sorted(outcomes.items()):
+            print(f"  {n:>4}  {kind:<45} {status:<12} score {score:<4} first error {first_error:<3} {named}")
+
+
+if __name__ == "__main__":
+    main()
