@@ -153,6 +153,14 @@ def _one_site(e: m.Expr, rewrite: Callable[[m.Expr], m.Expr | None]) -> Iterator
         yield transform(e, rewrite)
 
 
+def _variants(sources: tuple[m.Expr, ...], rewrite: Callable[[m.Expr], m.Expr | None], rhs: m.Expr,
+              ctx: Context) -> Iterator[Candidate]:
+    """The faulty rewrite applied to each source (one site at a time, then all): each must equal ``rhs``."""
+    for source in sources:
+        for variant in _one_site(source, rewrite):
+            yield variant, rhs, ctx
+
+
 def _is_dist_call(e: m.Expr, ctx: Context) -> bool:
     if not isinstance(e, m.Call):
         return False
@@ -200,8 +208,7 @@ def _log_of_product(lhs, unfolded, rhs, relation, ctx):
             if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, (m.Mul, m.BigOp)):
                 return logs(n.arg, deep)
             return None
-        for variant in _one_site(unfolded, rewrite):
-            yield variant, rhs, ctx
+        yield from _variants((unfolded,), rewrite, rhs, ctx)
 
 
 def _likelihood_ratio_without_probability(lhs, unfolded, rhs, relation, ctx):
@@ -209,8 +216,7 @@ def _likelihood_ratio_without_probability(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Grad) and _is_dist_call(n.operand, ctx):
             return m.Grad(n.param, m.Func("log", n.operand))
         return None
-    for variant in _one_site(lhs, rewrite):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), rewrite, rhs, ctx)
 
 
 def _grad_log_as_reciprocal(lhs, unfolded, rhs, relation, ctx):
@@ -218,15 +224,13 @@ def _grad_log_as_reciprocal(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Func) and n.operand.name == "log":
             return m.Div(_num(1), m.Grad(n.param, n.operand.arg))
         return None
-    for variant in _one_site(lhs, to_reciprocal):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), to_reciprocal, rhs, ctx)
     # the same slip made while applying the log-derivative trick: p ∇log p written as p / ∇p
     def from_grad(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and _is_dist_call(n.operand, ctx):
             return m.Mul(n.operand, m.Div(_num(1), m.Grad(n.param, n.operand)))
         return None
-    for variant in _one_site(lhs, from_grad):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), from_grad, rhs, ctx)
 
 
 def _chain_rule_inner_dropped(lhs, unfolded, rhs, relation, ctx):
@@ -237,8 +241,7 @@ def _chain_rule_inner_dropped(lhs, unfolded, rhs, relation, ctx):
             if n.operand.name == "exp":
                 return n.operand
         return None
-    for variant in _one_site(lhs, rewrite):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), rewrite, rhs, ctx)
 
 
 def _gradient_inside_expectation(lhs, unfolded, rhs, relation, ctx):
@@ -254,9 +257,7 @@ def _gradient_inside_expectation(lhs, unfolded, rhs, relation, ctx):
                 inner = m.Grad(n.param, _product(rest)) if rest else _num(0)
                 return replace(n.operand, body=m.Mul(dist[0], inner))
         return None
-    for source in (lhs, unfolded):
-        for variant in _one_site(source, rewrite):
-            yield variant, rhs, ctx
+    yield from _variants((lhs, unfolded), rewrite, rhs, ctx)
 
 
 def _gradient_outside_with_log_prob(lhs, unfolded, rhs, relation, ctx):
@@ -268,8 +269,7 @@ def _gradient_outside_with_log_prob(lhs, unfolded, rhs, relation, ctx):
                 rest = [f if f is not g else g.operand for f in _factors(n.body)]
                 return m.Grad(g.param, replace(n, body=_product(rest)))
         return None
-    for variant in _one_site(lhs, rewrite):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), rewrite, rhs, ctx)
 
 
 def _calls(e: m.Expr, key: str) -> bool:
@@ -308,8 +308,7 @@ def _action_dependent_baseline(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Sub) and _mentions_action(n.right):
             return n.left
         return None
-    for variant in _one_site(lhs, drop):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), drop, rhs, ctx)
 
     if not any(_pulled_out(n) for n in nodes(rhs)):
         return
@@ -323,8 +322,7 @@ def _action_dependent_baseline(lhs, unfolded, rhs, relation, ctx):
                 rest = [f for f in _factors(n.body) if f is not movable[0]]
                 return m.Mul(movable[0], replace(n, body=_product(rest)))
         return None
-    for variant in _one_site(lhs, pull_out):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), pull_out, rhs, ctx)
 
 
 def _reward_to_go_reversed(lhs, unfolded, rhs, relation, ctx):
@@ -380,8 +378,7 @@ def _lost_discount(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Pow) and isinstance(n.base, m.Name) and n.base.base == "γ":
             return _num(1)
         return None
-    for variant in _one_site(lhs, drop):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), drop, rhs, ctx)
     starts = [n.lower for n in nodes(lhs) if isinstance(n, m.BigOp) and n.lower is not None
               and not isinstance(n.lower, m.Num)][:2]
     for start in starts:
@@ -395,8 +392,7 @@ def _lost_discount(lhs, unfolded, rhs, relation, ctx):
                 return m.Pow(n.base, m.Sub(n.exponent, start))
             return None
         for rewrite in (to_start, shifted):
-            for variant in _one_site(lhs, rewrite):
-                yield variant, rhs, ctx
+            yield from _variants((lhs,), rewrite, rhs, ctx)
 
 
 def _missing_sample_mean(lhs, unfolded, rhs, relation, ctx):
@@ -414,9 +410,7 @@ def _sign_slip(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Pow) and n.arg.exponent == m.Neg(_num(1)):
             return m.Func("log", n.arg.base)
         return None
-    for source in (lhs, unfolded):
-        for variant in _one_site(source, slip):
-            yield variant, rhs, ctx
+    yield from _variants((lhs, unfolded), slip, rhs, ctx)
 
 
 def _expectation_without_weights(lhs, unfolded, rhs, relation, ctx):
@@ -424,8 +418,7 @@ def _expectation_without_weights(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Expect) and len(n.variables) == 1:
             return m.BigOp("sum", n.variables[0], n.body)
         return None
-    for variant in _one_site(lhs, strip):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), strip, rhs, ctx)
 
 
 def _pulled_out(n: m.Expr) -> bool:
@@ -450,8 +443,7 @@ def _expectation_of_product_split(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Expect) and isinstance(n.body, m.Mul):
             return m.Mul(replace(n, body=n.body.left), replace(n, body=n.body.right))
         return None
-    for variant in _one_site(lhs, split):
-        yield variant, rhs, ctx
+    yield from _variants((lhs,), split, rhs, ctx)
 
 
 def _product_rule_dropped(lhs, unfolded, rhs, relation, ctx):
@@ -467,8 +459,7 @@ def _product_rule_dropped(lhs, unfolded, rhs, relation, ctx):
             return m.Mul(n.operand.left, m.Grad(n.param, n.operand.right))
         return None
     for rewrite in (keep_left, keep_right):
-        for variant in _one_site(lhs, rewrite):
-            yield variant, rhs, ctx
+        yield from _variants((lhs,), rewrite, rhs, ctx)
 
 
 def _initial_state_dropped(lhs, unfolded, rhs, relation, ctx):
@@ -485,9 +476,7 @@ def _conditional_instead_of_joint(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Expect) and len(n.variables) == 1 and any(isinstance(x, m.Expect) for x in nodes(n.body)):
             return m.BigOp("sum", n.variables[0], _expectations_as_sums(n.body))
         return None
-    for source in (lhs, unfolded):
-        for variant in _one_site(source, strip_outer):
-            yield variant, rhs, ctx
+    yield from _variants((lhs, unfolded), strip_outer, rhs, ctx)
 
 
 def _expectations_as_sums(e: m.Expr) -> m.Expr:
@@ -508,9 +497,7 @@ def _normalized_over_wrong_variable(lhs, unfolded, rhs, relation, ctx):
                                                         for g in n.body.given):
             return _num(1)
         return None
-    for source in (lhs, unfolded):
-        for variant in _one_site(source, one):
-            yield variant, rhs, ctx
+    yield from _variants((lhs, unfolded), one, rhs, ctx)
 
 
 def _softmax_missing_mean(lhs, unfolded, rhs, relation, ctx):
@@ -523,9 +510,7 @@ def _softmax_missing_mean(lhs, unfolded, rhs, relation, ctx):
                 isinstance(n.right.arg, m.BigOp):
             return n.left
         return None
-    for source in (lhs, unfolded):
-        for variant in _one_site(source, drop_normalizer):
-            yield variant, rhs, ctx
+    yield from _variants((lhs, unfolded), drop_normalizer, rhs, ctx)
 
 
 def _partition_function_dropped(lhs, unfolded, rhs, relation, ctx):
@@ -549,9 +534,7 @@ def _sign_slip_quotient(lhs, unfolded, rhs, relation, ctx):
         if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Div):
             return m.Add(m.Func("log", n.arg.left), m.Func("log", n.arg.right))
         return None
-    for source in (lhs, unfolded):
-        for variant in _one_site(source, slip):
-            yield variant, rhs, ctx
+    yield from _variants((lhs, unfolded), slip, rhs, ctx)
 
 
 def _importance_weight_missing(lhs, unfolded, rhs, relation, ctx):
@@ -563,8 +546,7 @@ def _importance_weight_missing(lhs, unfolded, rhs, relation, ctx):
             if isinstance(n, m.Expect) and n.dist != target:
                 return replace(n, dist=target)
             return None
-        for variant in _one_site(lhs, swap):
-            yield variant, rhs, ctx
+        yield from _variants((lhs,), swap, rhs, ctx)
 
 
 def _kl_arguments_swapped(lhs, unfolded, rhs, relation, ctx):
