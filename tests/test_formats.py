@@ -451,3 +451,24 @@ def test_a_flawed_notes_fixture_fails_the_real_command() -> None:
     assert proc.returncode == 1, proc.stderr
     lines = {int(m["line"]) for m in annotations(proc.stdout)}
     assert lines == {93, 102}
+
+
+def test_a_cited_lemma_is_not_a_sarif_rule_id() -> None:
+    import json as _json
+
+    import pgverify
+    from pgverify.render import RENDERERS
+    from pgverify.report import Report
+
+    source = "\n".join([
+        "param x",
+        "lemma twice: x + x = 2 x",
+        "    x + x",
+        "  = 2 x   by algebra",
+        'derivation "uses the lemma wrongly"',
+        "    x + x",
+        "  = 3 x   by twice",
+    ])
+    report = Report([pgverify.check_text(source, "lemma.pgv")])
+    results = _json.loads(RENDERERS["sarif"](report))["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["step-refuted"]

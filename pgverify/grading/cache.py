@@ -2,7 +2,8 @@
 
 A record is stored under the sha256 of the submission's bytes and extension
 (the extension picks the reader), the assignment file's bytes, pgverify's
-version and the seed.  Only outcomes that depend on nothing else are kept:
+version and code (a fingerprint of its source files, so a change to the checker without a version
+bump is not served stale grades) and the seed.  Only outcomes that depend on nothing else are kept:
 ``graded`` and ``parse-error``; a time limit or a crash depends on the machine
 and the limits, so those submissions are graded again next time.  Records are
 JSON files written atomically; a damaged one is ignored.
@@ -10,6 +11,7 @@ JSON files written atomically; a damaged one is ignored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -23,8 +25,21 @@ DEFAULT_DIRECTORY = Path(".pgverify-cache")
 KEPT_STATUSES = ("graded", "parse-error")
 
 
-def key(submission: bytes, extension: str, assignment: bytes, seed: int, version: str = __version__) -> str:
+@functools.cache
+def code_fingerprint() -> str:
+    """The version and a hash of pgverify's own source and grammar files."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".lark") and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def key(submission: bytes, extension: str, assignment: bytes, seed: int, version: str | None = None) -> str:
     """The cache key of one submission's grade."""
+    version = code_fingerprint() if version is None else version
     digest = hashlib.sha256()
     for part in (b"pgverify-grade-1", version.encode(), str(seed).encode(), extension.lower().encode(),
                  assignment, submission):

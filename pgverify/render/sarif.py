@@ -43,6 +43,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     from .. import __version__
     from ..rules import RULES
 
+    described = {r.name: r for r in RULES}
     results: list[dict[str, Any]] = []
     used: set[str] = set()
     for f in report.files:
@@ -53,7 +54,8 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
             for s in d.steps:
                 if s.verdict not in (REFUTED, UNKNOWN):
                     continue
-                rule_id = s.rules[0] if s.rules else f"step-{s.verdict}"
+                catalogued = [r for r in s.rules if r in described]  # a lemma's name is not a rule id
+                rule_id = catalogued[0] if catalogued else f"step-{s.verdict}"
                 level = "error" if s.verdict == REFUTED or report.fail_on == "unknown" else "warning"
                 text = f"{s.verdict}: {s.message}"
                 if s.diagnosis:
@@ -66,7 +68,6 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
             if d.goal == "not-reached":
                 results.append(_result("goal-not-reached", "error", f"{d.title}: {d.goal_message}", f.path, d.line, 0))
                 used.add("goal-not-reached")
-    described = {r.name: r for r in RULES}
     rules = []
     for rule_id in sorted(used):
         entry: dict[str, Any] = {"id": rule_id}
