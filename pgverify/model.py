@@ -316,12 +316,29 @@ class SyntaxIssue:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """A ``pgverify: ignore`` comment: it silences the faults reported at ``target``.
+
+    ``line``/``column`` locate the comment itself (for the "unused suppression"
+    note); ``target`` is the line (in the same coordinates as every ``Span`` of
+    the file) whose faults it silences; ``names`` are the rule, mistake or fault
+    names given in brackets, empty for "every fault on that line".
+    """
+
+    line: int
+    column: int
+    target: int
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SourceFile:
     path: str
     declarations: tuple[Declaration, ...]
     derivations: tuple[Derivation, ...]
     errors: tuple[SyntaxIssue, ...]
     lines: tuple[str, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
 
 
 # --------------------------------------------------------------------------- display
