@@ -6,6 +6,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
+# The worked examples of the language contract (the seed derivation, its decomposition and a flawed
+# decomposition), kept in proofs/ so that a clone has everything its tests read.
+EXAMPLES = (ROOT / "proofs" / "seed" / "seed_policy_gradient.pgv",
+            ROOT / "proofs" / "good" / "seed_decomposition.pgv",
+            ROOT / "proofs" / "seed" / "seed_decomposition_flawed.pgv")
+FLAWED_EXAMPLE = EXAMPLES[2]
+
 VALID = {"proved", "checked"}
 STEP = re.compile(r"#\s*expect:\s*(proved|checked|valid|refuted|unknown)(?:\s+justification=(\S+))?")
 GOAL = re.compile(r"#\s*expect-goal:\s*(reached|not-reached)")

@@ -13,10 +13,10 @@ import pytest
 import pgverify
 from pgverify import Options
 
+from .expectations import EXAMPLES, FLAWED_EXAMPLE as FLAWED
+
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT.parent / "shared" / "examples"
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.pgv"))
-FLAWED = EXAMPLES / "seed_decomposition_flawed.pgv"
+EXAMPLE_FILES = list(EXAMPLES)
 
 REFUTED_FREE_VARIABLES = """\
 use rl

@@ -12,13 +12,11 @@ from pgverify.report import Report
 from .expectations import problems, read
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "examples"
-FILES = sorted((ROOT / "proofs").rglob("*.pgv")) + sorted((ROOT / "tests" / "cases").rglob("*.pgv")) + \
-    (sorted(SHARED.glob("*.pgv")) if SHARED.is_dir() else [])
+FILES = sorted((ROOT / "proofs").rglob("*.pgv")) + sorted((ROOT / "tests" / "cases").rglob("*.pgv"))
 
 
 def _id(path: Path) -> str:
-    return str(path.relative_to(ROOT.parent))
+    return str(path.relative_to(ROOT))
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
