@@ -9,6 +9,14 @@ limit and nothing more.  Results are collected by position, so the report
 does not depend on how many workers ran or in which order they finished.
 
 Where ``fork`` is not available the jobs run in-process without a limit.
+
+No signal is used (``signal.signal`` works only in the main thread): the
+parent waits on the workers' pipes with ``select`` and a deadline, and kills
+a worker that overruns.  So the limits hold when pgverify is called from any
+thread, or from a worker of ``multiprocessing`` or ``concurrent.futures``.
+Forking is serialized between threads (:data:`_FORKING`), so a worker never
+inherits the write end of another thread's pipe, which would hide that
+worker's death from its parent until the time limit.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import pickle
 import select
 import signal
 import struct
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +43,19 @@ class Crashed:
     message: str
 
 
+_FORKING = threading.Lock()   # held from a worker's pipe to the parent closing its write end
+
+
+def _fresh_lock_in_child() -> None:
+    """A process forked while another thread held the lock (ours, or one a pool forked) starts with it free."""
+    global _FORKING
+    _FORKING = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_in_child)
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -41,10 +63,20 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | None = None) -> list[Any]:
-    """Run each job with a per-job time limit; a result is the job's value, TimedOut or Crashed."""
+def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | None = None,
+             on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+    """Run each job with a per-job time limit; a result is the job's value, TimedOut or Crashed.
+
+    ``on_result(index, result)``, when given, is called in this process as soon as each result is
+    known (in the order they arrive), so a caller can report progress or save work before the end.
+    """
     if not hasattr(os, "fork") or not jobs:
-        return [_guarded(job) for job in jobs]
+        inline: list[Any] = []
+        for index, job in enumerate(jobs):
+            inline.append(_guarded(job))
+            if on_result is not None:
+                on_result(index, inline[-1])
+        return inline
     workers = max(1, min(workers or default_workers(), len(jobs)))
     results: list[Any] = [None] * len(jobs)
     done = [False] * len(jobs)
@@ -57,10 +89,14 @@ def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | N
             timeout = max(0.0, min(w.deadline for w in pending) - now)
             ready, _, _ = select.select([w.fd for w in pending], [], [], timeout)
             for worker in pending:
+                before = worker.next
                 if worker.fd in ready:
                     worker.receive(results, done)
                 elif time.monotonic() >= worker.deadline:
                     worker.overrun(results, done)
+                if on_result is not None:
+                    for index in range(before, worker.next):  # a worker's results arrive in its order
+                        on_result(index, results[index])
             pending = [w for w in pending if w.restart_if_needed()]
     finally:
         for worker in pending:
@@ -107,8 +143,11 @@ class _Worker:
         self._spawn()
 
     def _spawn(self) -> None:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
+        with _FORKING:
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid != 0:
+                os.close(write_fd)
         if pid == 0:  # the worker
             os.close(read_fd)
             code = 0
@@ -120,7 +159,6 @@ class _Worker:
                 code = 1
             finally:
                 os._exit(code)
-        os.close(write_fd)
         self.pid, self.fd, self.buffer, self.alive = pid, read_fd, b"", True
         self.deadline = time.monotonic() + self.seconds
 

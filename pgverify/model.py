@@ -332,6 +332,59 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """A notebook cell in the file's line coordinate.
+
+    A notebook's lines are the lines of all its cells, one after another, so a
+    line number is unique in the file; ``number`` is the cell's place among all
+    cells (code cells included), counted from 1; its lines are ``first`` to
+    ``first + count - 1``; ``file_lines`` holds the line of the ``.ipynb`` (JSON)
+    file where each of them stands (0 when unknown).
+    """
+
+    number: int
+    first: int
+    count: int
+    file_lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where to tell a user to look: ``path:line:column``, or ``path cell N line L:column`` in a notebook.
+
+    ``line`` and ``column`` are within the cell for a notebook; ``file_line`` is
+    the line of the file itself (the JSON line of a notebook), for tools that
+    open the raw file.
+    """
+
+    path: str
+    line: int
+    column: int = 0
+    cell: int | None = None
+    file_line: int = 0
+
+    def __str__(self) -> str:
+        column = f":{self.column}" if self.column > 0 else ""
+        if self.cell is not None:
+            return f"{self.path} cell {self.cell} line {self.line}{column}"
+        return f"{self.path}:{self.line}{column}"
+
+    def in_file(self) -> str:
+        """``line L``, or ``cell N line L`` in a notebook (the place without the path)."""
+        return f"line {self.line}" if self.cell is None else f"cell {self.cell} line {self.line}"
+
+
+def locate(path: str, cells: tuple[Cell, ...], line: int, column: int = 0) -> Location:
+    """A line of the file's coordinate (a ``Span.line``) as the user sees it."""
+    for cell in cells:
+        if cell.first <= line < cell.first + cell.count:
+            k = line - cell.first
+            file_line = cell.file_lines[k] if k < len(cell.file_lines) else 0
+            return Location(path, k + 1, column, cell.number, file_line)
+    return Location(path, line, column, None, line)
+
+
+@dataclass(frozen=True)
 class SourceFile:
     path: str
     declarations: tuple[Declaration, ...]
@@ -339,6 +392,11 @@ class SourceFile:
     errors: tuple[SyntaxIssue, ...]
     lines: tuple[str, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    cells: tuple[Cell, ...] = ()   # a notebook's cells; empty for every other kind of file
+
+    def locate(self, line: int, column: int = 0) -> Location:
+        """Where a span's line stands for the user (a cell and a line in it, for a notebook)."""
+        return locate(self.path, self.cells, line, column)
 
 
 # --------------------------------------------------------------------------- display

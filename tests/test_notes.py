@@ -39,13 +39,17 @@ def checked(path: Path) -> FileResult:
 
 
 def expectations(path: Path) -> list[tuple[int, str, str | None]]:
+    """(line, verdict, justification); a notebook's CELL:LINE becomes the line of the file's coordinate."""
+    cells = {c.number: c for c in read(path).cells}
     out = []
     for raw in path.with_suffix(".expect").read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].split()
         if not line:
             continue
         justification = line[2].removeprefix("justification=") if len(line) > 2 else None
-        out.append((int(line[0]), line[1], justification))
+        cell, _, number = line[0].rpartition(":")
+        where = cells[int(cell)].first + int(number) - 1 if cell else int(number)
+        out.append((where, line[1], justification))
     return out
 
 
@@ -82,17 +86,35 @@ def test_a_flawed_derivation_is_refuted_at_its_own_line() -> None:
     assert refuted[0].counterexample is not None
 
 
-def test_notebook_steps_stand_at_lines_of_the_json_file() -> None:
+def test_a_notebook_step_stands_at_its_cell_and_its_line_in_the_cell() -> None:
     path = NOTES / "reinforce_lab.ipynb"
-    lines = path.read_text(encoding="utf-8").split("\n")
-    steps = [s for d in checked(path).derivations for s in d.steps]
-    approx = next(s for s in steps if s.relation == "≈")
-    assert lines[approx.line - 1][approx.column - 1:].startswith("\\\\approx")
+    notebook = nbformat.read(path, as_version=4)
+    result = checked(path)
+    approx = next(s for d in result.derivations for s in d.steps if s.relation == "≈")
+    where = result.locate(approx.line, approx.column)
+    cell_lines = notebook.cells[where.cell - 1].source.split("\n")
+    assert cell_lines[where.line - 1][where.column - 1:].startswith("\\approx")
+    assert str(where) == f"{path} cell {where.cell} line {where.line}:{where.column}"
+    raw = path.read_text(encoding="utf-8").split("\n")
+    assert "\\\\approx" in raw[where.file_line - 1], "file_line is the line of the .ipynb that holds it"
+
+
+def test_a_notebooks_lines_are_its_cells_lines_one_after_another() -> None:
+    path = NOTES / "reinforce_lab.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    source = read(path)
+    assert source.lines == tuple(line for cell in notebook.cells for line in cell.source.split("\n"))
+    assert [c.number for c in source.cells] == list(range(1, len(notebook.cells) + 1))
+    for cell in source.cells:
+        assert source.locate(cell.first).cell == cell.number and source.locate(cell.first).line == 1
+        last = source.locate(cell.first + cell.count - 1)
+        assert (last.cell, last.line) == (cell.number, cell.count)
 
 
 def test_the_source_keeps_the_lines_of_the_original_file() -> None:
     for path in FIXTURES:
-        assert read(path).lines == tuple(path.read_text(encoding="utf-8").split("\n"))
+        if path.suffix != ".ipynb":
+            assert read(path).lines == tuple(path.read_text(encoding="utf-8").split("\n"))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -263,8 +285,10 @@ def test_macros_reach_notebook_cells(tmp_path: Path) -> None:
     source = read(path)
     assert not source.errors
     (step,) = [s for d in source.derivations for s in d.steps]
+    where = source.locate(step.span.line)
+    assert (where.cell, where.line) == (3, 6)
     raw = path.read_text(encoding="utf-8").split("\n")
-    assert raw[step.span.line - 1].strip().startswith('"= \\\\frac')
+    assert raw[where.file_line - 1].strip().startswith('"= \\\\frac')
     assert check_source(source, Options()).derivations[0].steps[0].verdict in VALID
 
 
@@ -301,4 +325,73 @@ def test_a_notebook_with_its_source_as_one_string(tmp_path: Path) -> None:
     source = read(path)
     assert not source.errors
     (line,) = step_lines(source)
-    assert '"source"' in source.lines[line - 1]
+    assert source.lines[line - 1].startswith("$$ \\nabla")
+    where = source.locate(line)
+    assert (where.cell, where.line) == (1, 3)
+    assert '"source"' in path.read_text(encoding="utf-8").split("\n")[where.file_line - 1]
+
+
+# ----------------------------------------------------------------------------- a notebook in every format
+
+
+def _notebook_fault() -> tuple[int, int, int, int]:
+    """(cell, line in the cell, column, line of the .ipynb) of the fixture's refuted step, found independently:
+    the cell and line from the `.expect` sidecar, the column and the JSON line by searching the texts."""
+    path = NOTES / "reinforce_lab.ipynb"
+    (where,) = [raw.split()[0] for raw in path.with_suffix(".expect").read_text(encoding="utf-8").splitlines()
+                if raw.split("#", 1)[0].split()[1:2] == ["refuted"]]
+    cell, line = map(int, where.split(":"))
+    text = nbformat.read(path, as_version=4).cells[cell - 1].source.split("\n")[line - 1]
+    column = text.index("=") + 1   # the step `… = 0` is reported at its relation
+    escaped = json.dumps(text.rstrip("\n"))[1:-1]
+    (raw,) = [k for k, raw in enumerate(path.read_text(encoding="utf-8").split("\n"), 1) if escaped in raw]
+    return cell, line, column, raw
+
+
+@pytest.fixture(scope="module")
+def notebook_report():
+    from pgverify.report import Report
+
+    return Report([checked(NOTES / "reinforce_lab.ipynb")])
+
+
+def test_every_format_names_the_notebook_cell_and_its_line(notebook_report) -> None:
+    from pgverify.render import RENDERERS
+
+    cell, line, column, raw = _notebook_fault()
+    path = str(NOTES / "reinforce_lab.ipynb")
+    out = {name: render(notebook_report) for name, render in RENDERERS.items()}
+    assert f"{path} cell {cell} line {line}:{column}: refuted" in out["text"]
+    assert f"| `{path} cell {cell} line {line}` | refuted |" in out["markdown"]
+    assert f"cell {cell} line {line}: refuted" in out["junit"]
+    (annotation,) = [a for a in out["github"].splitlines() if a.startswith("::error")]
+    assert f",line={raw}," in annotation and f"::cell {cell} line {line}: " in annotation and ",col=" not in annotation
+    steps = [s for f in json.loads(out["json"])["files"] for d in f["derivations"] for s in d["steps"]]
+    assert all("cell" in s for s in steps)
+    (bad,) = [s for s in steps if s["verdict"] == "refuted"]
+    assert (bad["cell"], bad["line"], bad["column"]) == (cell, line, column)
+    (result,) = json.loads(out["sarif"])["runs"][0]["results"]
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == path and physical["region"] == {"startLine": raw}
+    assert {k: result["properties"][k] for k in ("cell", "cellLine", "cellColumn")} == \
+        {"cell": cell, "cellLine": line, "cellColumn": column}
+
+
+def test_a_file_that_is_not_a_notebook_has_no_cell_in_its_records() -> None:
+    from pgverify.report import Report
+
+    document = Report([checked(NOTES / "simplest_policy_gradient.md")]).to_records()
+    records = [r for f in document["files"] for d in f["derivations"] for r in (d, *d["steps"])]
+    assert records and not any("cell" in r for r in records)
+
+
+def test_a_notebook_derivation_without_a_heading_is_named_by_its_cell(tmp_path: Path) -> None:
+    notebook = new_notebook(cells=[new_code_cell("x = 1"),
+                                   new_markdown_cell("Text.\n<!-- pgverify -->\n$$ a = a $$\n\n$$\na &= b \\\\\n&= \\dots\n$$")])
+    path = tmp_path / "lab.ipynb"
+    nbformat.write(notebook, str(path))
+    source, skips = read_with_skips(path, ReadOptions(all_math=True))
+    assert [d.title for d in source.derivations] == ["math at cell 2 line 3"]
+    (skip,) = skips
+    assert "skipped a math block at cell 2 line 5" in skip.message
+    assert (source.locate(skip.span.line).cell, source.locate(skip.span.line).line) == (2, 7)

@@ -17,15 +17,25 @@ Preambles (``<!-- pgverify: use rl -->``, ``% pgverify: use rl``, ``.. pgverify:
 declare for the rest of the file.  With ``ReadOptions(all_math=True)`` every
 multi-row chain is checked without a marker; a block that cannot be read is
 then *skipped* (not an error): :func:`read_with_skips` returns the skips as
-``SyntaxIssue`` notes, :func:`read` leaves them out.
+``SyntaxIssue`` notes, :func:`read` leaves them out.  :func:`read_text` reads
+text as the file ``path`` would be read (the Python API's entry point).
+
+Every reader also fills ``SourceFile.suppressions`` from ``pgverify: ignore``
+comments (``# …`` in the derivation language, ``% …`` in LaTeX and inside
+math, ``<!-- … -->`` in Markdown, ``.. …`` in reST; the exact rules are in
+each reader's docstring).  A comment at the end of a line silences that line
+(or the step it continues); one on a line of its own silences the next
+non-blank line.  A malformed one is an error at the comment.
+
+A notebook's lines are those of its cells one after another (see
+:mod:`pgverify.readers.notebook`); ``SourceFile.locate`` gives the cell.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
-
-import importlib
 
 from .. import model as m
 from ..syntax import parse_source
@@ -38,7 +48,18 @@ Reader = Callable[[str, str, ReadOptions], tuple[m.SourceFile, list[m.SyntaxIssu
 
 
 def _read_pgv(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
-    return parse_source(source, path), []
+    from dataclasses import replace
+
+    from .base import Text, ignore_problems, pgv_ignores, pgv_rows, suppressions
+
+    parsed = parse_source(source, path)
+    text = Text(source)
+    ignores = pgv_ignores(text, 0, len(source))
+    if not ignores:
+        return parsed, []
+    errors = sorted((*parsed.errors, *ignore_problems(ignores, parsed.lines or source.split("\n"))),
+                    key=lambda e: (e.span.line, e.span.column))
+    return replace(parsed, errors=tuple(errors), suppressions=suppressions(ignores, pgv_rows(text, 0, len(source)))), []
 
 
 def _lazy(module: str, name: str) -> Reader:

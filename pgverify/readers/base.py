@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 
 from .. import latex
 from .. import model as m
-from ..syntax import parse_source
+from ..syntax import logical_lines, parse_source
 
 Position = Callable[[int], tuple[int, int]]
 
 
 from .options import ReadOptions  # noqa: E402,F401 - re-exported for the readers
-
 
 # --------------------------------------------------------------------------- texts
 
@@ -43,6 +42,16 @@ class Text:
         self.text = text
         self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
         self._position = position
+
+    @classmethod
+    def from_line(cls, text: str, first: int) -> Text:
+        """A text whose first line is line ``first`` of the file's coordinate (a notebook cell)."""
+        here = cls(text)
+
+        def position(offset: int) -> tuple[int, int]:
+            line, column = here.local(offset)
+            return line + first - 1, column
+        return cls(text, position)
 
     def local(self, offset: int) -> tuple[int, int]:
         """(line, column) in this text, 1-based."""
@@ -136,11 +145,167 @@ class MathBlock(Event):
     group: int = -1               # the equations of one reST `.. math::` share its marker
 
 
-_ORDER = {Heading: 0, Preamble: 1, Marker: 2, Fence: 3, MathBlock: 4}
+@dataclass(frozen=True)
+class Ignore(Event):
+    """A ``pgverify: ignore[names]`` comment opening at ``start``; it silences line ``target`` of the text."""
+
+    target: int = 1               # a line of ``text`` (local, 1-based)
+    names: tuple[str, ...] = ()
+    problem: str = ""             # a malformed comment: the error to report instead
+
+
+_ORDER = {Heading: 0, Preamble: 1, Marker: 2, Fence: 3, MathBlock: 4, Ignore: 5}
 
 
 def in_file_order(events: list[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.where()[0], _ORDER[type(e)], e.where()[1]))
+
+
+# --------------------------------------------------------------------------- ignore comments
+
+_IGNORE = re.compile(r"\s*pgverify\s*:\s*ignore\b\s*(?:\[(?P<names>[^\]\[]*)\])?\s*")
+_IGNORE_START = re.compile(r"\s*pgverify\s*:\s*ignore")
+_NAME = re.compile(r"[^\s,\[\]]+")
+IgnoreText = tuple[tuple[str, ...], str]   # the names, and the problem of a malformed comment ("" when none)
+
+PGV_COMMENT = re.compile(r"\s*#.*")
+TEX_COMMENT = re.compile(r"\s*%.*")
+
+
+def read_ignore(content: str) -> IgnoreText | None:
+    """A comment's text read as ``pgverify: ignore`` or ``pgverify: ignore[a, b]``: the names (none for
+    every fault) and, for a malformed one (``pgverify: ignored``, an unclosed bracket), the error to report.
+    None for any other comment."""
+    if not _IGNORE_START.match(content):
+        return None
+    found = _IGNORE.fullmatch(content)
+    names = tuple(n.strip() for n in (found.group("names") or "").split(",")) if found else ()
+    if found is None or found.group("names") is not None and not all(_NAME.fullmatch(n) for n in names):
+        return (), ("cannot read this suppression: write `pgverify: ignore` or"
+                    " `pgverify: ignore[name, other-name]` (rule, mistake or fault names)")
+    return names if found.group("names") is not None else (), ""
+
+
+def ignore_event(text: Text, opening: int, closing: int, comment: IgnoreText,
+                 comment_line: re.Pattern[str] | None = None) -> Ignore:
+    """An ignore comment in ``text[opening:closing]``.
+
+    On a line of its own it silences the next non-blank line (the first line
+    after the comment's end that holds anything but a comment of the format,
+    ``comment_line``: a marker or another ignore comment may stand between);
+    after code, or before code on the same line, it silences its own line.
+    """
+    source = text.text
+    line, _ = text.local(opening)
+    end_line, _ = text.local(max(closing - 1, opening))
+    before = source[text.line_start(line):opening]
+    after_end = source.find("\n", closing)
+    after = source[closing:] if after_end < 0 else source[closing:after_end]
+    target = line
+    if not before.strip() and not after.strip():
+        lines = source.split("\n")
+        for k in range(end_line, len(lines)):   # local lines end_line + 1, … (0-based k)
+            if lines[k].strip() and not (comment_line and comment_line.fullmatch(lines[k])):
+                target = k + 1
+                break
+    return Ignore(text, opening, target=target, names=comment[0], problem=comment[1])
+
+
+def pgv_ignores(text: Text, start: int, end: int) -> list[Ignore]:
+    """``# pgverify: ignore[…]`` comments of the derivation language in ``text[start:end]``."""
+    out: list[Ignore] = []
+    for begin, stop in _lines_of(text.text, start, end):
+        in_string = False
+        for i in range(begin, stop):
+            ch = text.text[i]
+            if in_string:
+                in_string = ch != '"'
+            elif ch == '"':
+                in_string = True
+            elif ch == "#":
+                comment = read_ignore(text.text[i + 1:stop])
+                if comment is not None:
+                    out.append(ignore_event(text, i, stop, comment, PGV_COMMENT))
+                break
+    return out
+
+
+def tex_ignores(text: Text, start: int, end: int) -> list[Ignore]:
+    """``% pgverify: ignore[…]`` LaTeX comments in ``text[start:end]`` (``\\%`` is a percent sign)."""
+    out: list[Ignore] = []
+    for begin, stop in _lines_of(text.text, start, end):
+        i = begin
+        while i < stop:
+            if text.text[i] == "\\":
+                i += 2
+                continue
+            if text.text[i] == "%":
+                comment = read_ignore(text.text[i + 1:stop])
+                if comment is not None:
+                    out.append(ignore_event(text, i, stop, comment, TEX_COMMENT))
+                break
+            i += 1
+    return out
+
+
+def _lines_of(source: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``[begin, stop)`` of each line of ``source[start:end]``."""
+    out = []
+    begin = start
+    while begin < end:
+        stop = source.find("\n", begin, end)
+        stop = end if stop < 0 else stop
+        out.append((begin, stop))
+        begin = stop + 1
+    return out
+
+
+Rows = list[tuple[int, int, int]]   # (first line, last line, the line its step is reported at), in file lines
+
+
+def pgv_rows(text: Text, start: int, end: int) -> Rows:
+    """The logical lines of derivation-language text in ``text[start:end]`` (a step continued over lines)."""
+    first_line, _ = text.local(start)
+    out: Rows = []
+    for logical in logical_lines(text.text[text.line_start(first_line):end]):
+        line = text.position(text.line_start(first_line + logical.line - 1))[0]
+        last = text.position(text.line_start(first_line + logical.last_line - 1))[0]
+        out.append((line, last, line))
+    return out
+
+
+def math_rows(steps: Sequence[m.Step], last_line: int) -> Rows:
+    """A math block's rows: from each step's line to the line before the next step (the last to the block's end)."""
+    lines = sorted({s.span.line for s in steps})
+    return [(a, (lines[k + 1] - 1 if k + 1 < len(lines) else last_line), a) for k, a in enumerate(lines)]
+
+
+def suppressions(ignores: Sequence[Ignore], rows: Rows) -> tuple[m.Suppression, ...]:
+    """The file's ``Suppression`` records: each comment's own place, and the line it silences in the file's lines.
+
+    A comment on a later line of a step written over several lines (a ``\\`` continuation, an open
+    bracket, a LaTeX row broken over lines) silences that step: its target is the step's line.
+    """
+    found = []
+    for event in ignores:
+        if event.problem:
+            continue
+        line, column = event.where()
+        target, _ = event.text.position(event.text.line_start(event.target))
+        target = next((step for first, last, step in rows if first <= target <= last), target)
+        found.append(m.Suppression(line, column, target, event.names))
+    return tuple(sorted(set(found), key=lambda s: (s.line, s.column)))
+
+
+def ignore_problems(ignores: Sequence[Ignore], lines: Sequence[str]) -> list[m.SyntaxIssue]:
+    """An error at each malformed ignore comment (so that a typo does not silently silence nothing)."""
+    out = []
+    for event in ignores:
+        if event.problem:
+            line, column = event.where()
+            context = lines[line - 1] + "\n" + " " * (column - 1) + "^" if 0 < line <= len(lines) else ""
+            out.append(m.SyntaxIssue(m.Span(line, column, line, column + 1), event.problem, context))
+    return out
 
 
 # --------------------------------------------------------------------------- preambles
@@ -181,6 +346,7 @@ class _Assembly:
     lines: tuple[str, ...]
     options: ReadOptions
     macros: latex.Macros
+    place: Callable[[int], str]                      # a line as a message names it: "line 12", "cell 3 line 4"
     early: list = field(default_factory=list)        # declarations before the first derivation
     late: list = field(default_factory=list)         # declarations after it
     derivations: list[m.Derivation] = field(default_factory=list)
@@ -189,6 +355,8 @@ class _Assembly:
     title: str = ""
     marker: bool = False
     marked_group: int = -1
+    ignores: list[Ignore] = field(default_factory=list)
+    rows: Rows = field(default_factory=list)
 
     def declare(self, declarations) -> None:
         (self.late if self.derivations else self.early).extend(declarations)
@@ -217,6 +385,8 @@ class _Assembly:
             self.declare(parsed.declarations)
 
     def fence(self, event: Fence) -> None:
+        self.ignores.extend(pgv_ignores(event.text, event.start, event.end))
+        self.rows.extend(pgv_rows(event.text, event.start, event.end))
         parsed = _parse_here(event.text, event.start, event.end, self.path)
         self.errors.extend(parsed.errors)
         self.declare(parsed.declarations)
@@ -239,23 +409,26 @@ class _Assembly:
                 return
             if result.errors:
                 first = result.errors[0]
-                self.skips.append(m.SyntaxIssue(first.span, f"skipped a math block at line {line}: {first.message}",
+                self.skips.append(m.SyntaxIssue(first.span, f"skipped a math block at {self.place(line)}: {first.message}",
                                                 first.context))
                 return
         self.errors.extend(result.errors)
+        self.rows.extend(math_rows(result.steps, event.text.position(max(event.end - 1, event.start))[0]))
         if not result.steps and not result.errors:
             self.errors.append(self.issue(span, "a math block marked for pgverify holds no step"
                                                 " (no relation such as = or \\approx)"))
             return
-        title = self.title or f"math at line {line}"
+        title = self.title or f"math at {self.place(line)}"
         self.add(m.Derivation(title, span, (), None, result.steps, None, result.chains))
 
 
 def assemble(path: str, lines: Sequence[str], events: list[Event], options: ReadOptions,
-             macro_texts: Sequence[str]) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
-    """Give the events their meaning (see the module's docstring)."""
+             macro_texts: Sequence[str], place: Callable[[int], str] | None = None
+             ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    """Give the events their meaning (see the module's docstring); ``place`` names a line in the titles
+    and notes pgverify words (a notebook's ``cell 3 line 4``)."""
     macros = latex.Macros.parse(options.macros, *macro_texts)
-    state = _Assembly(path, tuple(lines), options, macros)
+    state = _Assembly(path, tuple(lines), options, macros, place or (lambda line: f"line {line}"))
     for event in in_file_order(events):
         match event:
             case Heading(title=title):
@@ -268,13 +441,19 @@ def assemble(path: str, lines: Sequence[str], events: list[Event], options: Read
                 state.fence(event)
             case MathBlock():
                 state.math(event)
-    errors = sorted(state.errors, key=lambda e: (e.span.line, e.span.column))
-    source = m.SourceFile(path, tuple(state.early), tuple(state.derivations), tuple(errors), tuple(lines))
+            case Ignore():
+                state.ignores.append(event)
+    errors = sorted(state.errors + ignore_problems(state.ignores, lines), key=lambda e: (e.span.line, e.span.column))
+    source = m.SourceFile(path, tuple(state.early), tuple(state.derivations), tuple(errors), tuple(lines),
+                          suppressions(state.ignores, state.rows))
     return source, state.skips
 
 
 def marker_or_preamble(content: str, content_start: int, text: Text) -> Event | None:
-    """The comment text ``pgverify`` is a marker; ``pgverify: statements`` a preamble."""
+    """The comment text ``pgverify`` is a marker; ``pgverify: statements`` a preamble (``pgverify: ignore``
+    is neither: see :func:`ignore_event`)."""
+    if read_ignore(content) is not None:
+        return None
     if re.fullmatch(r"\s*pgverify\s*", content):
         return Marker(text, content_start)
     found = re.match(r"\s*pgverify\s*:", content)

@@ -8,6 +8,24 @@ name the derivations.  Outside code, a scan finds:
 * ``<!-- pgverify: use rl; dist p_θ(x) -->``: a preamble, possibly over several lines;
 * display math: ``$$ … $$``, ``\\[ … \\]`` and ``\\begin{align*} … \\end{align*}`` (and the
   other display environments) outside ``$$``.
+
+Suppressions (``SourceFile.suppressions``; the faults they silence are left
+out of the report):
+
+* ``<!-- pgverify: ignore -->`` or ``<!-- pgverify: ignore[name, other-name] -->``
+  (in MDX also ``{/* pgverify: ignore */}``) on a line of its own silences the
+  next non-blank line (a one-line ``$$ … $$`` step, or the opening line of a
+  block, where a goal that is not reached is reported); after or before text
+  on the same line it silences that line;
+* inside display math, a LaTeX comment ``% pgverify: ignore[…]`` at the end of
+  a row silences that row, on a line of its own the next non-blank line (an
+  HTML comment is not allowed inside math);
+* inside a fenced ``pgverify`` block, ``# pgverify: ignore[…]`` as in ``.pgv``
+  files: at the end of a step's line, that step; on a line of its own, the next
+  non-blank line.
+
+``name`` is a rule, mistake or fault name; without names every fault of the
+line is silenced.
 """
 
 from __future__ import annotations
@@ -25,7 +43,10 @@ from .base import (
     ReadOptions,
     Text,
     assemble,
+    ignore_event,
     marker_or_preamble,
+    read_ignore,
+    tex_ignores,
 )
 
 DISPLAY_ENVS = ("align", "align*", "aligned", "eqnarray", "eqnarray*", "equation", "equation*", "gather",
@@ -35,6 +56,8 @@ _ENV_NAMES = "|".join(re.escape(e) for e in sorted(DISPLAY_ENVS, key=len, revers
 _FENCE_LANGUAGES = ("pgverify", "pgv")
 _SCAN = re.compile(r"<!--(?P<html>.*?)-->|\{/\*(?P<mdx>.*?)\*/\}|(?P<dollars>\$\$)|(?P<bracket>\\\[)"
                    r"|\\begin\s*\{(?P<env>" + _ENV_NAMES + r")\}", re.DOTALL)
+
+_COMMENT_LINE = re.compile(r"\s*(<!--(?:(?!-->).)*-->|\{/\*(?:(?!\*/\}).)*\*/\})\s*")  # a comment, all the line
 
 
 def _markdown() -> MarkdownIt:
@@ -90,6 +113,9 @@ def _scan(masked: str, text: Text) -> list[Event]:
             break
         if found.group("html") is not None or found.group("mdx") is not None:
             group = "html" if found.group("html") is not None else "mdx"
+            comment = read_ignore(found.group(group))
+            if comment is not None:
+                events.append(ignore_event(text, found.start(), found.end(), comment, _COMMENT_LINE))
             event = marker_or_preamble(found.group(group), found.start(group), text)
             if event is not None:
                 events.append(event)
@@ -112,6 +138,7 @@ def _scan(masked: str, text: Text) -> list[Event]:
         if close < 0:
             break
         events.append(MathBlock(text, found.start(), end=end))
+        events.extend(tex_ignores(text, found.start(), end))
         i = end
     return events
 

@@ -1,15 +1,25 @@
 """Jupyter notebooks (``.ipynb``): the markdown cells, read as Markdown.
 
-nbformat reads the notebook (any version, upgraded to 4).  Lines in the
-report are lines of the ``.ipynb`` file itself: a small scan of the JSON text
-finds where each character of each markdown cell's ``source`` stands (a
-notebook saved by Jupyter keeps one source line per JSON line), so a step is
-reported at the JSON line that holds it and the caret under its column.
-Markers, preambles and macros hold across cells, in notebook order.
+nbformat reads the notebook (any version, upgraded to 4).  A report shows a
+notebook location as ``nb.ipynb cell N line L:C``: ``N`` is the cell's place
+among *all* cells, code cells included, counted from 1 (the order Jupyter
+lists them, not the ``In [n]`` execution count, which changes at each run);
+``L`` and ``C`` are the line and column in that cell's source, as the cell
+editor shows them.
+
+Inside, a notebook's line coordinate is the lines of all its cells one after
+another (cell 1's lines, then cell 2's, …), so every line number is unique in
+the file and spans stay integers; ``SourceFile.lines`` are those lines and
+``SourceFile.cells`` maps a line back to its cell (``SourceFile.locate``).
+A small scan of the JSON text also finds the ``.ipynb`` line where each cell
+line stands (a notebook saved by Jupyter keeps one source line per JSON line),
+for the tools that open the raw file.  Markers, preambles, macros and
+``pgverify: ignore`` comments work as in Markdown, across cells in notebook order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_right
 from json.decoder import scanstring  # type: ignore[attr-defined]
@@ -21,46 +31,53 @@ from .base import ReadOptions, Text, assemble
 from .markdown import markdown_events
 
 
+def _cell_text(cell) -> str:
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
 def read_notebook(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
-    lines = source.split("\n")
     try:
         notebook = nbformat.reads(source, as_version=4, capture_validation_error={})
     except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a broken file
         message = " ".join(str(err).split()) or type(err).__name__
         issue = m.SyntaxIssue(m.Span(1, 1, 1, 2), f"not a readable notebook: {message[:200]}")
-        return m.SourceFile(path, (), (), (issue,), tuple(lines)), []
+        return m.SourceFile(path, (), (), (issue,), tuple(source.split("\n"))), []
     positions = _cell_sources(source)
-    line_starts = [0] + [i + 1 for i, ch in enumerate(source) if ch == "\n"]
+    json_starts = [0] + [i + 1 for i, ch in enumerate(source) if ch == "\n"]
 
-    def file_position(offset: int) -> tuple[int, int]:
-        k = bisect_right(line_starts, offset) - 1
-        return k + 1, offset - line_starts[k] + 1
-
+    lines: list[str] = []
+    cells: list[m.Cell] = []
     events = []
     texts = []
     for index, cell in enumerate(notebook.cells):
+        cell_text = _cell_text(cell)
+        first = len(lines) + 1
+        cell_lines = cell_text.split("\n")
+        lines.extend(cell_lines)
+        cells.append(m.Cell(index + 1, first, len(cell_lines), _json_lines(cell_text, positions.get(index),
+                                                                          json_starts)))
         if cell.get("cell_type") != "markdown":
             continue
-        cell_text = cell.get("source", "")
-        if isinstance(cell_text, list):
-            cell_text = "".join(cell_text)
         texts.append(cell_text)
-        raw = positions.get(index)
-        if raw is not None and len(raw[0]) == len(cell_text) and raw[1] == cell_text:
-            offsets = raw[0]
-        else:  # not a plain version-4 file: every character at the start of the cell's source
-            anchor = raw[0][0] if raw and raw[0] else 0
-            offsets = [anchor] * len(cell_text)
+        events.extend(markdown_events(Text.from_line(cell_text, first)))
+    table = tuple(cells)
+    parsed, skips = assemble(path, lines, events, options, texts,
+                             place=lambda line: m.locate(path, table, line).in_file())
+    return dataclasses.replace(parsed, cells=table), skips
 
-        def position(offset: int, offsets=offsets) -> tuple[int, int]:
-            if not offsets:
-                return 1, 1
-            if offset >= len(offsets):
-                return file_position(offsets[-1] + 1)
-            return file_position(offsets[offset])
 
-        events.extend(markdown_events(Text(cell_text, position)))
-    return assemble(path, lines, events, options, texts)
+def _json_lines(cell_text: str, raw: tuple[list[int], str] | None, json_starts: list[int]) -> tuple[int, ...]:
+    """The JSON line of the start of each line of the cell (0 when the JSON text could not be followed)."""
+    starts = [0] + [i + 1 for i, ch in enumerate(cell_text) if ch == "\n"]
+    if raw is None or len(raw[0]) != len(cell_text) or raw[1] != cell_text:
+        return tuple(0 for _ in starts)
+    offsets = raw[0]
+    out = []
+    for start in starts:
+        at = offsets[start] if start < len(offsets) else (offsets[-1] + 1 if offsets else 0)
+        out.append(bisect_right(json_starts, at))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- where the cells stand

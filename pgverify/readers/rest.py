@@ -11,6 +11,15 @@
   derivation language, read in place, so lines and columns are the file's.
 
 Section titles (a line underlined with ``=``, ``-``, ``~`` …) name the derivations.
+
+Suppressions (``SourceFile.suppressions``): the comment
+``.. pgverify: ignore`` or ``.. pgverify: ignore[name, other-name]`` on a line
+of its own silences, when a ``.. math::`` directive follows, the first line of
+that directive's first equation (a one-equation step is reported there);
+otherwise the next non-blank line.  Inside ``.. math::`` a LaTeX comment
+``% pgverify: ignore[…]`` at the end of a row silences that row (on a line of
+its own, the next non-blank line); inside ``.. code-block:: pgverify``,
+``# pgverify: ignore[…]`` works as in ``.pgv`` files.
 """
 
 from __future__ import annotations
@@ -22,11 +31,14 @@ from .base import (
     Event,
     Fence,
     Heading,
+    Ignore,
     MathBlock,
     ReadOptions,
     Text,
     assemble,
     marker_or_preamble,
+    read_ignore,
+    tex_ignores,
 )
 
 _DIRECTIVE = re.compile(r"^(\s*)\.\.\s+(math|code-block|code|sourcecode)::[ \t]*(.*?)\s*$")
@@ -62,9 +74,11 @@ def rest_events(text: Text) -> list[Event]:
                 if argument:
                     at = starts[i] + directive.start(3)
                     events.append(MathBlock(text, at, end=at + len(argument), group=i))
+                    events.extend(tex_ignores(text, at, at + len(argument)))
                 for first, last in _paragraphs(lines, body):
                     begin = starts[first] + _indent(lines[first])
                     events.append(MathBlock(text, begin, end=starts[last] + len(lines[last]), group=i))
+                    events.extend(tex_ignores(text, begin, starts[last] + len(lines[last])))
             elif argument.lower() in ("pgverify", "pgv"):
                 content = [n for n in body if lines[n].strip()]
                 if content:
@@ -78,6 +92,10 @@ def rest_events(text: Text) -> list[Event]:
                 j += 1
             content_start = starts[i] + comment.start(2)
             content_end = starts[j - 1] + len(lines[j - 1])
+            ignore = read_ignore(source[content_start:content_end])
+            if ignore is not None:
+                events.append(Ignore(text, starts[i] + indent, target=_ignore_target(lines, i, j), names=ignore[0],
+                                     problem=ignore[1]))
             event = marker_or_preamble(source[content_start:content_end], content_start, text)
             if event is not None:
                 events.append(event)
@@ -88,6 +106,27 @@ def rest_events(text: Text) -> list[Event]:
             events.append(Heading(text, starts[i], title=line.strip()))
         i += 1
     return events
+
+
+def _ignore_target(lines: list[str], comment: int, after: int) -> int:
+    """The line (1-based) an ignore comment on lines ``comment … after - 1`` silences.
+
+    Before a ``.. math::`` directive: the first line of its first equation (the
+    directive's argument, or the first body line after the options), where a
+    one-equation step is reported.  Anywhere else: the next non-blank line.
+    """
+    k = next((n for n in range(after, len(lines)) if lines[n].strip() and not _COMMENT.match(lines[n])), None)
+    if k is None:
+        return comment + 1
+    directive = _DIRECTIVE.match(lines[k])
+    if not directive or directive.group(2) != "math" or directive.group(3):
+        return k + 1
+    indent = len(directive.group(1))
+    for n in range(k + 1, len(lines)):
+        if not lines[n].strip() or _OPTION.match(lines[n]):
+            continue
+        return n + 1 if _indent(lines[n]) > indent else k + 1
+    return k + 1
 
 
 def _paragraphs(lines: list[str], body: list[int]) -> list[tuple[int, int]]:

@@ -7,6 +7,13 @@ separated by ``;``).  Blocks: the display environments (``align``, ``align*``,
 ``equation`` with ``aligned``/``split`` inside, ``eqnarray``, ``gather``, …),
 ``\\[ … \\]`` and ``$$ … $$``; verbatim-like environments are passed over.
 Sectioning commands name the derivations.
+
+``% pgverify: ignore`` or ``% pgverify: ignore[name, other-name]`` silences
+faults (``SourceFile.suppressions``): at the end of a row of an ``align``
+block, that row (a row written over several lines: the comment may end any of
+them); on a line of its own, the next non-blank line (the next row, or the
+``\\begin`` line of a block, where a goal that is not reached is reported).
+Without names every fault of that line is silenced.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import re
 
 from .. import model as m
 from .base import (
+    TEX_COMMENT,
     Event,
     Heading,
     Marker,
@@ -23,6 +31,8 @@ from .base import (
     ReadOptions,
     Text,
     assemble,
+    ignore_event,
+    read_ignore,
 )
 from .markdown import DISPLAY_ENVS
 
@@ -56,7 +66,10 @@ def tex_events(text: Text) -> list[Event]:
         if at >= 0:
             comment = line[at + 1:]
             start = offset + at + 1
-            if re.fullmatch(r"\s*pgverify\s*", comment):
+            ignore = read_ignore(comment)
+            if ignore is not None:
+                events.append(ignore_event(text, offset + at, offset + len(line), ignore, TEX_COMMENT))
+            elif re.fullmatch(r"\s*pgverify\s*", comment):
                 if line[:at].strip():
                     block_lines[number] = start
                 else:
