@@ -65,6 +65,9 @@ class StepResult:
     suggestions: list[str] = field(default_factory=list)
     diagnosis: dict[str, str] | None = None
     conditions: list[dict[str, str]] = field(default_factory=list)
+    # seconds the check took (JUnit's `time`): the one field that varies between runs, so no record or
+    # comparison reads it (the JSON report stays byte-identical)
+    elapsed: float = field(default=0.0, compare=False)
 
 
 @dataclass
@@ -84,6 +87,11 @@ class FileResult:
     derivations: list[DerivationResult]
     lines: tuple[str, ...] = ()
     notes: list[m.SyntaxIssue] = field(default_factory=list)   # math blocks skipped under --all-math
+    cells: tuple[m.Cell, ...] = ()   # a notebook's cells, to locate a line (see m.locate)
+
+    def locate(self, line: int, column: int = 0) -> m.Location:
+        """Where a result's line stands for the user (a cell and a line in it, for a notebook)."""
+        return m.locate(self.path, self.cells, line, column)
 
 
 # --------------------------------------------------------------------------- citations
@@ -135,6 +143,7 @@ def _prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: froze
 
 def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
     """Decide one step and fill in its side-condition ledger (runs inside the worker)."""
+    started = time.monotonic()
     result = _decide(step, ctx, options)
     if result.rules and step.previous is not None and step.expr is not None:
         entries = ledger(result.rules, step, ctx, result.verdict, result.diagnosis)
@@ -143,6 +152,7 @@ def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
         if violated and result.verdict == REFUTED:
             c = violated[0]
             result.message = f"a side condition of {c.rule} is violated: {c.text}" + (f" ({c.note})" if c.note else "")
+    result.elapsed = time.monotonic() - started
     return result
 
 
@@ -397,7 +407,7 @@ def check_source(source: m.SourceFile, options: Options) -> FileResult:
             result.goal, result.goal_message = "not-reached", "the goal could not be compared in time"
         else:
             result.goal, result.goal_message = status
-    return FileResult(source.path, errors, results, source.lines)
+    return FileResult(source.path, errors, results, source.lines, cells=source.cells)
 
 
 def _as_result(output: Any, step: m.Step, options: Options) -> StepResult:
@@ -412,6 +422,7 @@ def _as_result(output: Any, step: m.Step, options: Options) -> StepResult:
         result.cited = list(step.justification.items)
     if isinstance(output, TimedOut):
         result.message = f"time limit of {options.time_limit:g} s per step exceeded"
+        result.elapsed = options.time_limit
     else:
         result.message = f"the check stopped: {getattr(output, 'message', output)}"
     return result

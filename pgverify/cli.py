@@ -2,50 +2,55 @@
 
 Exit status of ``check``: 0 when every step is valid and every goal reached;
 1 when a step is refuted or unknown, or a goal is not reached (with
-``--strict`` also a step without a justification or with a wrong one); 2 for
-usage errors, unreadable files and parse errors.
+``--strict`` also a step without a justification or with a wrong one), unless
+that fault is ignored or suppressed; 2 for usage errors, unreadable files and
+parse errors.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import os
 import shutil
 import sys
-from enum import Enum
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from . import __version__, config, readers
+from . import __version__, config, filters, readers
+from . import model as m
 from .checker import Options, check_source
 from .render import RENDERERS
 from .report import EXIT_ERROR, Report
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Check policy-gradient derivations step by step.")
 
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    github = "github"
-    junit = "junit"
-    sarif = "sarif"
-    markdown = "markdown"
-
-
-class FailOn(str, Enum):
-    refuted = "refuted"
-    unknown = "unknown"
+FAIL_ON = ("refuted", "unknown")
+# --reader NAME: the extension whose reader reads a file (or standard input) whatever its own name
+READER_SUFFIX = {"pgv": ".pgv", "markdown": ".md", "tex": ".tex", "rest": ".rst", "notebook": ".ipynb"}
+CI_FORMATS = ("github", "sarif", "junit", "markdown")   # annotations: silenced faults are left out
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+MIN_TIME_LIMIT = 0.1
 
 
-def _use_color(no_color: bool) -> bool:
-    return not no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+class UsageError(Exception):
+    """A command line (or configuration) that cannot be run; the message says why, in our words."""
+
+
+def use_color(no_color: bool, environ: Mapping[str, str], on_terminal: bool) -> bool:
+    """--no-color, then NO_COLOR (any non-empty value: no colour), then FORCE_COLOR (non-empty: colour even
+    when piped), then whether standard output is a terminal."""
+    if no_color or environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return on_terminal
 
 
 def _width() -> int:
@@ -55,8 +60,14 @@ def _width() -> int:
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", "build", "dist"}
 
 
-def collect(paths: list[Path], exclude: tuple[str, ...] = (), root: Path = Path(".")) -> tuple[list[Path], list[str]]:
-    """Expand directories to the files pgverify reads (sorted); report paths that do not exist."""
+def collect(paths: list[Path], exclude: tuple[str, ...] = (), root: Path = Path("."),
+            warnings: list[str] | None = None, excluded_by: str = "[tool.pgverify] exclude"
+            ) -> tuple[list[Path], list[str]]:
+    """Expand directories to the files pgverify reads (sorted); report paths that do not exist.
+
+    Files found in a directory are filtered by extension and by ``exclude``; a file named explicitly is
+    always checked (a warning goes to ``warnings`` when ``exclude`` matches it, as ruff does).
+    """
     files: list[Path] = []
     problems: list[str] = []
 
@@ -76,8 +87,9 @@ def collect(paths: list[Path], exclude: tuple[str, ...] = (), root: Path = Path(
                 problems.append(f"{p}: no files pgverify can read in this directory")
             files.extend(found)
         elif p.exists():
-            if not excluded(p):
-                files.append(p)
+            if excluded(p) and warnings is not None:
+                warnings.append(f"{p} is excluded by {excluded_by}; checking it because it was named")
+            files.append(p)
         else:
             problems.append(f"{p}: no such file or directory")
     return files, problems
@@ -93,62 +105,269 @@ def _read_macros(paths: list[Path]) -> tuple[str, list[str]]:
     return "\n".join(texts), problems
 
 
-@app.command()
-def check(
-    paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP007 - typer reads Optional
-        help="Files or directories (.pgv, .md, .tex, .ipynb, .rst); default: the config's paths.",
-        show_default=False)] = None,
-    output_format: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format [default: text].",
-                                                            show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of the random finite models [default: 0].")] = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.1,
-                                                        help="Seconds allowed per step [default: 5].")] = None,
-    strict: Annotated[Optional[bool], typer.Option("--strict/--no-strict",
-                                                   help="A step without a (correct) justification is a fault.")] = None,
-    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="refuted: only refuted steps fail the run;"
-                                                      " unknown: unknown steps too [default: unknown].")] = None,
-    all_math: Annotated[Optional[bool], typer.Option("--all-math/--marked-math",
-                                                     help="Check every multi-line chain in notes, marked or not.")] = None,
-    macros: Annotated[Optional[list[Path]], typer.Option("--macros", help="LaTeX macro definitions (repeatable).")] = None,
-    config_file: Annotated[Optional[Path], typer.Option("--config", help="A pgverify.toml or pyproject.toml.")] = None,
-    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text even on a terminal.")] = False,
-) -> None:
-    """Check every step of every derivation and report the faulty ones."""
+def read_input(path: Path | None, display: str, suffix: str | None, options: readers.ReadOptions
+               ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    """Read a file (``path``) or standard input (``None``) with the reader for ``suffix`` (default: the
+    extension of ``display``); every location names ``display``.  Never raises."""
+    if path is not None and suffix is None:
+        return readers.read_with_skips(path, options)
     try:
-        conf = config.load(config_file if config_file is not None else config.find(Path.cwd()))
-    except config.ConfigError as err:
-        typer.echo(f"pgverify: {err}", err=True)
-        raise typer.Exit(EXIT_ERROR) from None
-    chosen = output_format.value if output_format else (conf.format or "text")
+        if path is None:
+            stream = getattr(sys.stdin, "buffer", None)
+            data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+        else:
+            data = path.read_bytes()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return m.SourceFile(display, (), (), (m.SyntaxIssue(m.Span(1, 1, 1, 1), f"not UTF-8 text (byte {err.start})"),)), []
+    except OSError as err:
+        issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), f"cannot read the file: {err.strerror or err}")
+        return m.SourceFile(display, (), (), (issue,)), []
+    # the reader is chosen by the name's extension: give it a name ending in the chosen one
+    source, skipped = readers.read_text(text, display + suffix if suffix else display, options)
+    return replace(source, path=display), skipped
+
+
+def _render(report: Report, fmt: str, *, color: bool, width: int, verbose: bool) -> str:
+    """One format of the report: the view that format shows, and ``verbose`` if its renderer takes it."""
+    renderer = RENDERERS[fmt]
+    view = filters.text_view(report) if fmt == "text" else filters.ci_view(report) if fmt in CI_FORMATS else report
+    extra = {}
+    if verbose:
+        parameters = inspect.signature(renderer).parameters
+        if "verbose" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+            extra["verbose"] = True
+    return renderer(view, color=color, width=width, **extra)
+
+
+def _output_path(text: str, option: str) -> Path:
+    """A file a report will be written to: its folder must exist (it is not created) and be writable."""
+    path = Path(text)
+    if not text or path.is_dir():
+        raise UsageError(f"{option} {text!r}: not a file name" + (" (it is a directory)" if text else ""))
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {text}: the folder {folder} does not exist (pgverify does not create it)")
+    if not os.access(folder, os.W_OK) or path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {text}: cannot write there (permission denied)")
+    return path
+
+
+def _formats_message(value: str, option: str) -> str:
+    return f"{option} must be one of: {', '.join(RENDERERS)} (not {value!r})"
+
+
+def _outputs(chosen: str, output_file: str | None, extra: list[str]) -> list[tuple[str, Path | None]]:
+    """Every (format, file) this run writes; file None is standard output.  Checked before any step is."""
+    outputs: list[tuple[str, Path | None]] = [(chosen, _output_path(output_file, "--output-file")
+                                                if output_file is not None else None)]
+    for item in extra:
+        fmt, sep, target = item.partition(":")
+        if not sep or not target:
+            raise UsageError(f"--output {item!r}: write it as FORMAT:PATH, e.g. --output sarif:pgverify.sarif")
+        if fmt not in RENDERERS:
+            raise UsageError(f"--output {item!r}: " + _formats_message(fmt, "the format"))
+        outputs.append((fmt, _output_path(target, "--output")))
+    seen: set[Path] = set()
+    for _, path in outputs:
+        if path is not None:
+            if path.resolve() in seen:
+                raise UsageError(f"{path} is written twice (give each output its own file)")
+            seen.add(path.resolve())
+    return outputs
+
+
+def _selection(cli_select: list[str], cli_ignore: list[str], conf: config.Config) -> filters.Selection:
+    """--select replaces the configuration's ``select``; --ignore adds to its ``ignore`` (as ruff does)."""
+    where = str(conf.source) if conf.source else "the configuration"
+    problems = [f"--select: {p}" for p in filters.unknown_names(filters.split_names(cli_select))]
+    problems += [f"--ignore: {p}" for p in filters.unknown_names(filters.split_names(cli_ignore))]
+    problems += [f"{where}: 'select': {p}" for p in filters.unknown_names(conf.select)]
+    problems += [f"{where}: 'ignore': {p}" for p in filters.unknown_names(conf.ignore)]
+    if problems:
+        raise UsageError("\n".join(problems))
+    select = filters.split_names(cli_select) if cli_select else list(conf.select)
+    return filters.Selection.of(select, [*conf.ignore, *filters.split_names(cli_ignore)])
+
+
+_HELP_PATHS = ("Files or directories to check (.pgv, .md, .tex, .ipynb, .rst); '-' reads standard input. "
+               "Default: the paths of the configuration.")
+_HELP_FORMAT = f"Output format: {', '.join(RENDERERS)} (default: text, or the configuration's format)."
+
+
+# typer keeps a help text's line breaks: one line per paragraph
+_HELP_CHECK = (
+    "Check every step of every derivation and report the faulty ones.\n\n"
+    "Colour (only for the text format on standard output): --no-color wins; then NO_COLOR (any non-empty "
+    "value) turns colour off; then FORCE_COLOR (any non-empty value) turns it on even when piped; "
+    "otherwise there is colour only on a terminal.\n\n"
+    "Exit status: 0 every step valid and every goal reached; 1 a fault that counts (not ignored or "
+    "suppressed); 2 a usage, read or parse error."
+)
+
+
+@app.command(help=_HELP_CHECK)
+def check(
+    paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045 - typer reads Optional
+        help=_HELP_PATHS, show_default=False, metavar="PATHS")] = None,
+    output_format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", metavar="FORMAT", help=_HELP_FORMAT, show_default=False)] = None,
+    output_file: Annotated[Optional[str], typer.Option(
+        "--output-file", "-o", metavar="PATH", show_default=False,
+        help="Write the report there instead of to standard output (its folder must exist).")] = None,
+    outputs: Annotated[Optional[list[str]], typer.Option(
+        "--output", metavar="FORMAT:PATH", show_default=False,
+        help="Also write the report in FORMAT to PATH (repeatable), e.g. --output sarif:out.sarif.")] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Show only faults (refuted and unknown steps, goals not reached, errors) "
+        "and the summary.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show every step's detail (e.g. how many models a checked step held on).")] = False,
+    select: Annotated[Optional[list[str]], typer.Option(
+        "--select", metavar="NAME,...", show_default=False,
+        help="Only faults matching these names count: a rule, a mistake, or a fault kind (refuted, unknown, "
+             "mismatch, unknown-rule, uncited, goal). Repeatable.")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option(
+        "--ignore", metavar="NAME,...", show_default=False,
+        help="Faults matching these names do not count (still shown, marked ignored, in text and json; "
+             "left out of github, sarif, junit and markdown). Repeatable; adds to the configuration's "
+             "ignore.")] = None,
+    stdin_filename: Annotated[Optional[str], typer.Option(
+        "--stdin-filename", metavar="NAME", show_default=False,
+        help=f"The name standard input ('-') is reported as; its extension chooses the reader "
+             f"(default: {STDIN_NAME}, read as .pgv).")] = None,
+    reader: Annotated[Optional[str], typer.Option(
+        "--reader", metavar="READER", show_default=False,
+        help=f"Read the files named (and standard input) as: {', '.join(READER_SUFFIX)}, whatever their "
+             "extension.")] = None,
+    seed: Annotated[Optional[int], typer.Option(
+        metavar="INTEGER", show_default=False, help="Seed of the random finite models (default: 0).")] = None,
+    time_limit: Annotated[Optional[float], typer.Option(
+        "--time-limit", metavar="SECONDS", show_default=False,
+        help=f"Seconds allowed per step, at least {MIN_TIME_LIMIT:g} (default: 5).")] = None,
+    strict: Annotated[Optional[bool], typer.Option(
+        "--strict/--no-strict", show_default=False,
+        help="A step without a (correct) justification is a fault.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option(
+        "--fail-on", metavar="WHAT", show_default=False,
+        help="Which steps fail the run: refuted (only refuted steps) or unknown (refuted and unknown "
+             "steps; the default).")] = None,
+    all_math: Annotated[Optional[bool], typer.Option(
+        "--all-math/--marked-math", show_default=False,
+        help="Check every multi-line chain in notes, marked or not.")] = None,
+    macros: Annotated[Optional[list[Path]], typer.Option(
+        "--macros", metavar="FILE", show_default=False, help="LaTeX macro definitions (repeatable).")] = None,
+    config_file: Annotated[Optional[Path], typer.Option(
+        "--config", metavar="FILE", show_default=False, help="A pgverify.toml or pyproject.toml to use.")] = None,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", help="Plain text even on a terminal or with FORCE_COLOR.")] = False,
+) -> None:
+    """Check every step of every derivation and report the faulty ones (help: :data:`_HELP_CHECK`)."""
+    try:
+        code = _check(paths or [], output_format, output_file, outputs or [], quiet, verbose, select or [],
+                      ignore or [], stdin_filename, reader, seed, time_limit, strict, fail_on, all_math,
+                      macros or [], config_file, no_color)
+    except (UsageError, config.ConfigError) as err:
+        for line in str(err).splitlines():
+            typer.echo(f"pgverify: {line}", err=True)
+        code = EXIT_ERROR
+    raise typer.Exit(code)
+
+
+def _check(paths: list[Path], output_format: str | None, output_file: str | None, outputs: list[str],
+           quiet: bool, verbose: bool, select: list[str], ignore: list[str], stdin_filename: str | None,
+           reader: str | None, seed: int | None, time_limit: float | None, strict: bool | None,
+           fail_on: str | None, all_math: bool | None, macros: list[Path], config_file: Path | None,
+           no_color: bool) -> int:
+    """The body of ``check``: every usage error is found before the first step is checked."""
+    conf = config.load(config_file if config_file is not None else config.find(Path.cwd()))
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose cannot be used together")
+    if output_format is not None and output_format not in RENDERERS:
+        raise UsageError(_formats_message(output_format, "--format"))
+    chosen = output_format or conf.format or "text"
     if chosen not in RENDERERS:
-        typer.echo(f"pgverify: unknown format '{chosen}' in {conf.source} (one of {', '.join(RENDERERS)})", err=True)
-        raise typer.Exit(EXIT_ERROR)
+        raise UsageError(f"unknown format '{chosen}' in {conf.source} (one of {', '.join(RENDERERS)})")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise UsageError(f"--fail-on must be one of: {', '.join(FAIL_ON)} (not {fail_on!r})")
+    if reader is not None and reader not in READER_SUFFIX:
+        raise UsageError(f"--reader must be one of: {', '.join(READER_SUFFIX)} (not {reader!r})")
+    if time_limit is not None and not time_limit >= MIN_TIME_LIMIT:
+        raise UsageError(f"--time-limit must be at least {MIN_TIME_LIMIT:g} seconds (not {time_limit:g})")
+    if stdin_filename is not None and not stdin_filename.strip():
+        raise UsageError("--stdin-filename must not be empty")
+    outputs_plan = _outputs(chosen, output_file, outputs)
+    selection = _selection(select, ignore, conf)
     options = Options(seed=_pick(seed, conf.seed, 0), time_limit=_pick(time_limit, conf.time_limit, 5.0),
                       strict=_pick(strict, conf.strict, False))
-    failing = fail_on.value if fail_on else (conf.fail_on or "unknown")
+    failing = fail_on or conf.fail_on or "unknown"
     targets = list(paths) if paths else [_relative(conf.root / p) for p in conf.paths]
     if not targets:
-        typer.echo("pgverify: no paths given (and no `paths` in [tool.pgverify])", err=True)
-        raise typer.Exit(EXIT_ERROR)
+        raise UsageError("no paths given (and no `paths` in [tool.pgverify])")
+    from_stdin = any(str(p) == STDIN for p in targets)
+    targets = [p for p in targets if str(p) != STDIN]
+    forced = READER_SUFFIX[reader] if reader else None
+    unreadable = [p for p in targets if p.is_file() and forced is None and not readers.supported(p)]
+    if unreadable:
+        raise UsageError("\n".join(
+            f"{p}: pgverify has no reader for {p.suffix or 'files without an extension'!r}"
+            f" (choose one with --reader {'|'.join(READER_SUFFIX)})" for p in unreadable))
+
     macro_files = list(macros) if macros else [_relative(conf.root / p) for p in conf.macros]
     macro_text, problems = _read_macros(macro_files)
-    files, missing = collect(targets, conf.exclude, conf.root)
+    warnings: list[str] = []
+    where = "[tool.pgverify] exclude" if conf.source is None or conf.source.name == "pyproject.toml" \
+        else f"exclude in {conf.source}"
+    files, missing = collect(targets, conf.exclude, conf.root, warnings, where)
     problems += missing
-    for problem in problems:
+    for warning in warnings:
+        typer.echo(f"pgverify: warning: {warning}", err=True)
+    for problem in problems:  # said once, here: the text report does not repeat them
         typer.echo(f"pgverify: {problem}", err=True)
     read_options = readers.ReadOptions(all_math=_pick(all_math, conf.all_math, False), macros=macro_text)
-    explicit = {p.resolve() for p in targets if p.is_file()}
-    results = []
-    for f in files:
-        source, skipped = readers.read_with_skips(f, read_options)
-        if f.resolve() not in explicit and not (source.derivations or source.errors or skipped):
-            continue  # a file found in a directory that holds no derivation
+    inputs: list[tuple[Path | None, str]] = [(f, str(f)) for f in files]
+    if from_stdin:
+        inputs.append((None, stdin_filename or STDIN_NAME))
+    report = Report([], strict=options.strict, seed=options.seed, usage_errors=problems, fail_on=failing)
+    _check_inputs(report, inputs, {p.resolve() for p in targets if p.is_file()}, forced, read_options, options)
+    filters.apply_selection(report, selection)
+
+    shown = filters.quiet_view(report) if quiet else report
+    for fmt, target in outputs_plan:
+        on_stdout = target is None
+        color = on_stdout and fmt == "text" and use_color(no_color, os.environ, sys.stdout.isatty())
+        text = _render(shown, fmt, color=color, width=_width() if on_stdout else 100, verbose=verbose)
+        if target is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError as err:
+                typer.echo(f"pgverify: cannot write {target}: {err.strerror or err}", err=True)
+                return EXIT_ERROR
+    return report.exit_code()
+
+
+def _check_inputs(report: Report, inputs: list[tuple[Path | None, str]], explicit: set[Path], forced: str | None,
+                  read_options: readers.ReadOptions, options: Options) -> None:
+    """Read and check each input (a file, or standard input for ``None``), applying its suppression comments.
+
+    ``forced`` (a --reader) applies to the files named explicitly and to standard input; a file found in a
+    directory is read by its extension, and left out when it holds no derivation.
+    """
+    for path, display in inputs:
+        suffix = forced if path is None or path.resolve() in explicit else None
+        if path is None and suffix is None and not readers.supported(display):
+            suffix = ".pgv"   # <stdin>, or a name without a known extension, is read as .pgv
+        source, skipped = read_input(path, display, suffix, read_options)
+        if path is not None and path.resolve() not in explicit and not (source.derivations or source.errors
+                                                                        or skipped):
+            continue
         result = check_source(source, options)
         result.notes = list(skipped)
-        results.append(result)
-    report = Report(results, strict=options.strict, seed=options.seed, usage_errors=problems, fail_on=failing)
-    sys.stdout.write(RENDERERS[chosen](report, color=_use_color(no_color) and chosen == "text", width=_width()))
-    raise typer.Exit(report.exit_code())
+        silenced, notes = filters.apply_suppressions(source, result, options.strict)
+        filters.merge(report, silenced, notes, result.path)
+        report.files.append(result)
 
 
 def _relative(path: Path) -> Path:
@@ -168,50 +387,25 @@ def _pick(given, configured, default):
 
 @app.command("rules")
 def list_rules() -> None:
-    """List the rules a justification may cite."""
-    from .rules import RULES
+    """List the rules a justification may cite, and the named mistakes a report may diagnose."""
+    from .render.catalogue import rules_listing
 
-    console = Console(highlight=False, width=_width())
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-    table.add_column("rule")
-    table.add_column("statement")
-    table.add_column("also cited as", style="dim")
-    for rule in RULES:
-        table.add_row(rule.name, rule.statement, ", ".join(rule.aliases[:3]) + (" …" if len(rule.aliases) > 3 else ""))
-    console.print(table)
+    sys.stdout.write(rules_listing(width=_width(), color=use_color(False, os.environ, sys.stdout.isatty())))
 
 
 @app.command()
-def explain(rule_name: Annotated[str, typer.Argument(metavar="RULE", help="A rule name or alias.")]) -> None:
-    """Show a rule: statement, side conditions, purpose, a valid and a flawed example."""
-    from .rules import lookup, misconceptions_for, suggest
+def explain(rule_name: Annotated[str, typer.Argument(metavar="NAME",
+                                                     help="A rule name or alias, or a named mistake.")]) -> None:
+    """Show a rule (statement, side conditions, purpose, examples) or a named mistake (title, hint, rules)."""
+    from .render import catalogue
 
-    rule = lookup(rule_name)
-    if rule is None:
-        near = suggest(rule_name)
+    entry = catalogue.find(rule_name)
+    if entry is None:
+        near = catalogue.nearest(rule_name)
         hint = f" Did you mean {', '.join(near)}?" if near else " See `pgverify rules`."
-        typer.echo(f"pgverify: no rule named '{rule_name}'.{hint}", err=True)
+        typer.echo(f"pgverify: no rule or named mistake called '{rule_name}'.{hint}", err=True)
         raise typer.Exit(EXIT_ERROR)
-    console = Console(highlight=False, width=_width())
-    console.print(Text(rule.name, style="bold") + Text(f"  ({rule.family})", style="dim"))
-    if rule.aliases:
-        console.print(Text("also: " + ", ".join(rule.aliases), style="dim"))
-    console.print()
-    console.print(Text("statement: ", style="bold") + Text(rule.statement))
-    if rule.conditions:
-        console.print(Text("side conditions:", style="bold"))
-        for c in rule.conditions:
-            console.print("  - " + c, markup=False)
-    console.print(Text("purpose: ", style="bold") + Text(rule.purpose))
-    console.print(Text("\nvalid example:", style="bold"))
-    console.print(rule.valid_example.rstrip(), markup=False)
-    console.print(Text("\nflawed example:", style="bold"))
-    console.print(rule.flawed_example.rstrip(), markup=False)
-    mistakes = misconceptions_for(rule.name)
-    if mistakes:
-        console.print(Text("\ncommon mistakes:", style="bold"))
-        for mistake in mistakes:
-            console.print(Text(f"  {mistake.name}: ", style="bold") + Text(mistake.title))
+    sys.stdout.write(catalogue.explain(entry, width=_width(), color=use_color(False, os.environ, sys.stdout.isatty())))
 
 
 def _version(value: bool) -> None:
@@ -222,7 +416,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """pgverify checks derivations written in the .pgv language (see README)."""

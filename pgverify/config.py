@@ -13,6 +13,8 @@ line options override it.  Keys::
     seed = 0
     time_limit = 5.0                   # seconds per step
     strict = false
+    select = ["refuted"]               # only faults matching these names count (rules, mistakes, fault kinds)
+    ignore = ["mismatch", "drop-baseline-gradient"]   # faults matching these do not count
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ class Config:
     seed: int | None = None
     time_limit: float | None = None
     strict: bool | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "paths": list, "exclude": list, "format": str, "macros": (str, list), "all_math": bool, "fail_on": str,
-    "seed": int, "time_limit": (int, float), "strict": bool,
+    "seed": int, "time_limit": (int, float), "strict": bool, "select": list, "ignore": list,
 }
 
 
@@ -90,6 +94,9 @@ def load(path: Path | None) -> Config:
             raise ConfigError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(_TYPES))})")
         if not isinstance(value, expected) or isinstance(value, bool) and expected in ((int, float), int):
             raise ConfigError(f"{path}: '{key}' has the wrong type ({type(value).__name__})")
+    for key in ("select", "ignore"):
+        if not all(isinstance(name, str) for name in table.get(key, ())):
+            raise ConfigError(f"{path}: '{key}' must be a list of names (strings)")
     if table.get("fail_on", "unknown") not in ("refuted", "unknown"):
         raise ConfigError(f"{path}: 'fail_on' must be \"refuted\" or \"unknown\", not {table['fail_on']!r}")
     if "time_limit" in table and not table["time_limit"] >= 0.1:
@@ -106,4 +113,5 @@ def load(path: Path | None) -> Config:
         macros=(macros,) if isinstance(macros, str) else tuple(str(m) for m in macros),
         all_math=table.get("all_math"), fail_on=table.get("fail_on"), seed=table.get("seed"),
         time_limit=float(table["time_limit"]) if "time_limit" in table else None, strict=table.get("strict"),
+        select=tuple(table.get("select", ())), ignore=tuple(table.get("ignore", ())),
     )

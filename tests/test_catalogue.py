@@ -484,3 +484,98 @@ def test_misconception_example_is_one_flawed_step(entry: Misconception) -> None:
 def test_misconception_lookup_by_name_only() -> None:
     with pytest.raises(KeyError):
         misconception("no-such-misconception")
+
+
+# --------------------------------------------------------------------------- the catalogue on the command line
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from pgverify.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_report_names_only_mistakes_that_explain_knows() -> None:
+    from pgverify.diagnose import DETECTORS
+
+    assert {name for name, _ in DETECTORS} <= {m.name for m in MISCONCEPTIONS}
+
+
+@pytest.mark.parametrize("entry", MISCONCEPTIONS, ids=MISCONCEPTION_IDS)
+def test_explain_shows_every_named_mistake(entry: Misconception) -> None:
+    result = _cli("explain", entry.name)
+    assert result.exit_code == 0, result.output
+    out = _flat(result.stdout)
+    assert out.startswith(f"{entry.name} (a named mistake)")
+    for part in (entry.title, entry.hint, ", ".join(entry.rules)):
+        assert _flat(part) in out, part
+    for line in entry.example.rstrip().splitlines():
+        assert f"  {line}" in result.stdout.splitlines(), line   # code is shown as written, not re-wrapped
+    assert not [line for line in result.stdout.splitlines() if line.endswith(" ")]
+
+
+@pytest.mark.parametrize("entry", RULES, ids=RULE_IDS)
+def test_explain_shows_every_rule(entry: Rule) -> None:
+    result = _cli("explain", entry.name)
+    assert result.exit_code == 0, result.output
+    out = _flat(result.stdout)
+    assert out.startswith(f"{entry.name} (a rule of the {entry.family} family)")
+    for part in (entry.statement, entry.purpose, *entry.conditions, *(m.name for m in misconceptions_for(entry.name))):
+        assert _flat(part) in out, part
+    lines = result.stdout.splitlines()
+    for line in (entry.valid_example + entry.flawed_example).splitlines():
+        assert f"  {line}" in lines, line
+    assert not [line for line in lines if line.endswith(" ")]
+
+
+def test_explain_finds_a_rule_by_alias_and_a_mistake_in_another_spelling() -> None:
+    assert _flat(_cli("explain", "likelihood ratio trick").stdout).startswith("log-derivative ")
+    result = _cli("explain", "Lost_Discount")
+    assert result.exit_code == 0 and result.stdout.startswith("lost-discount ")
+
+
+@pytest.mark.parametrize(("typo", "near"), [
+    ("log-prodcut", "log-product"),                 # a rule
+    ("lost-discont", "lost-discount"),             # a mistake
+    ("importance-weight-inversed", "importance-weight-inverted"),
+])
+def test_explain_suggests_the_nearest_rule_or_mistake(typo: str, near: str) -> None:
+    result = _cli("explain", typo)
+    assert result.exit_code == 2
+    assert "no rule or named mistake called" in result.stderr and near in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_explain_suggests_both_kinds_when_both_are_near() -> None:
+    result = _cli("explain", "discont")
+    assert result.exit_code == 2
+    near = re.search(r"Did you mean (.*)\?", result.stderr).group(1).split(", ")
+    assert {"discount", "lost-discount"} <= set(near)
+
+
+def test_rules_prints_the_catalogue_literally_without_trailing_spaces(monkeypatch) -> None:
+    import pgverify.cli
+
+    result = _cli("rules")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if line.endswith(" ")]
+    bracketed = [r for r in RULES if "[f(x)]" in r.statement]
+    assert len(bracketed) >= 3
+    assert result.stdout.count("[f(x)]") >= sum(r.statement.count("[f(x)]") for r in bracketed)
+    # wide enough that nothing wraps: each rule's row holds its statement exactly as the catalogue has it
+    monkeypatch.setattr(pgverify.cli, "_width", lambda: 1000)
+    wide = _cli("rules").stdout.splitlines()
+    assert not [line for line in wide if line.endswith(" ")]
+    for entry in RULES:
+        (row,) = [line for line in wide if line.split()[:1] == [entry.name]]
+        assert entry.statement in row, entry.name
+    for entry in MISCONCEPTIONS:
+        (row,) = [line for line in wide if line.split()[:1] == [entry.name]]
+        assert entry.title in row, entry.name

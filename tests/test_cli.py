@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 from pgverify.cli import app
 from pgverify.rules import rule
 
+from .expectations import FLAWED_EXAMPLE
+
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = ROOT / "proofs" / "good" / "seed_decomposition.pgv"
-EXAMPLES = ROOT.parent / "shared" / "examples"
 SCHEMA_PATH = ROOT / "docs" / "report.schema.json"
 ANSI = re.compile(r"\x1b\[")
 
@@ -124,7 +125,7 @@ def test_strict_makes_a_step_without_justification_a_fault(tmp_path: Path) -> No
 def _json_inputs(tmp_path: Path) -> dict[str, list[str]]:
     return {
         "good": [str(GOOD)],
-        "examples": [str(EXAMPLES / "seed_decomposition_flawed.pgv")],
+        "examples": [str(FLAWED_EXAMPLE)],
         "parse-error": [str(_file(tmp_path, PARSE_ERROR, "parse-error.pgv"))],
         "goal": [str(_file(tmp_path, GOAL_NOT_REACHED, "goal.pgv"))],
         "missing": [str(tmp_path / "missing.pgv")],
@@ -226,10 +227,10 @@ def _run_module(args: list[str], cwd: Path, **kwargs) -> subprocess.CompletedPro
                           capture_output=True, text=True, **kwargs)
 
 
-def _run_on_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
-    """Run ``python -m pgverify`` with its stdout on a pseudo-terminal."""
+def _run_on_terminal(args: list[str], cwd: Path, **extra: str) -> tuple[int, str]:
+    """Run ``python -m pgverify`` with its stdout on a pseudo-terminal (``extra``: more environment)."""
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
-    env.update(TERM="xterm-256color", COLUMNS="120", LINES="40")
+    env.update(TERM="xterm-256color", COLUMNS="120", LINES="40", **extra)
     master, slave = pty.openpty()
     try:
         proc = subprocess.Popen([sys.executable, "-m", "pgverify", *args], cwd=cwd, env=env,

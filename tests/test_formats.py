@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 import pgverify.cli
 from pgverify.cli import app
+from pgverify.readers import read
 from pgverify.render.github import command
 from pgverify.rules import RULES
 
@@ -94,9 +95,16 @@ def report() -> dict:
     return document
 
 
+def raw_line(path: str, cell: int, line: int) -> int:
+    """The line of the .ipynb (JSON) file where a notebook's cell line stands: where GitHub and SARIF put it."""
+    (found,) = [c for c in read(ROOT / path).cells if c.number == cell]
+    return found.file_lines[line - 1]
+
+
 def faulty_steps(document: dict, kinds=("refuted", "unknown")) -> list[tuple[str, int, dict]]:
-    return [(f["path"], s["line"], s) for f in document["files"] for d in f["derivations"]
-            for s in d["steps"] if s["verdict"] in kinds]
+    """(path, line of the file, record); a notebook step's `line` is within its `cell`, mapped to the file's."""
+    return [(f["path"], raw_line(f["path"], s["cell"], s["line"]) if "cell" in s else s["line"], s)
+            for f in document["files"] for d in f["derivations"] for s in d["steps"] if s["verdict"] in kinds]
 
 
 def expected_flaws() -> set[tuple[str, int]]:
@@ -105,8 +113,9 @@ def expected_flaws() -> set[tuple[str, int]]:
     for path in NOTE_FILES:
         for raw in (ROOT / path).with_suffix(".expect").read_text(encoding="utf-8").splitlines():
             fields = raw.split("#", 1)[0].split()
-            if len(fields) > 1 and fields[1] == "refuted":
-                flaws.add((path.as_posix(), int(fields[0])))
+            if len(fields) > 1 and fields[1] == "refuted":   # a notebook's: CELL:LINE
+                cell, _, line = fields[0].rpartition(":")
+                flaws.add((path.as_posix(), raw_line(path.as_posix(), int(cell), int(line)) if cell else int(line)))
     for path in SEED_FILES:
         for number, line in enumerate((ROOT / path).read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"#\s*expect:\s*refuted", line):
@@ -142,20 +151,25 @@ def test_junit_validates_against_the_xsd(junit: etree._Element, junit_schema: et
     assert junit.tag == "testsuites"
 
 
+def _where(record: dict) -> str:
+    """``line L``, or ``cell N line L`` for a notebook's record, as the reports name a place."""
+    return f"cell {record['cell']} line {record['line']}" if "cell" in record else f"line {record['line']}"
+
+
 def test_junit_has_one_testcase_per_derivation_and_fails_exactly_the_flawed_ones(junit, report) -> None:
     suites = junit.findall("testsuite")
     assert [s.get("name") for s in suites] == [f["path"] for f in report["files"]]
     for suite, file in zip(suites, report["files"]):
         cases = suite.findall("testcase")
-        assert [c.get("name") for c in cases] == [f"{d['title']} (line {d['line']})" for d in file["derivations"]]
+        assert [c.get("name") for c in cases] == [f"{d['title']} ({_where(d)})" for d in file["derivations"]]
         assert {c.get("classname") for c in cases} == {file["path"]}
         for case, derivation in zip(cases, file["derivations"]):
-            bad = [s["line"] for s in derivation["steps"] if s["verdict"] in ("refuted", "unknown")]
+            bad = [_where(s) for s in derivation["steps"] if s["verdict"] in ("refuted", "unknown")]
             failures = case.findall("failure")
             if bad or derivation["goal"] == "not-reached":
                 assert len(failures) == 1, case.get("name")
-                for line in bad:
-                    assert f"line {line}: " in failures[0].text
+                for where in bad:
+                    assert f"{where}: " in failures[0].text
             else:
                 assert failures == [] and case.find("error") is None, case.get("name")
         assert int(suite.get("tests")) == len(cases)
@@ -167,15 +181,18 @@ def test_junit_has_one_testcase_per_derivation_and_fails_exactly_the_flawed_ones
     assert int(junit.get("failures")) == len(junit.findall("testsuite/testcase/failure")) == len(flawed) >= 10
 
 
-def test_junit_of_a_syntax_error_is_an_error_case(tmp_path: Path, junit_schema) -> None:
+@pytest.mark.parametrize(("source", "lines"), [("param x\nclaim x + x = (2 x\n", [2]),
+                                              ("param x\nclaim x + x = (2 x\nclaim x = )x\n", [2, 3])])
+def test_junit_has_an_error_case_per_syntax_error(tmp_path: Path, junit_schema, source: str, lines: list[int]) -> None:
     bad = tmp_path / "broken.pgv"
-    bad.write_text("param x\nclaim x + x = (2 x\n", encoding="utf-8")
+    bad.write_text(source, encoding="utf-8")
     code, out = cli(bad, "--format", "junit")
     assert code == 2
     document = etree.fromstring(out.encode("utf-8"))
     assert junit_schema.validate(document), junit_schema.error_log
-    (error,) = document.findall("testsuite/testcase/error")
-    assert f"{bad}:2:" in error.text and document.get("errors") == "1"
+    errors = document.findall("testsuite/testcase/error")
+    assert [e.text.split(":")[:2] for e in errors] == [[str(bad), str(n)] for n in lines]
+    assert document.get("errors") == str(len(lines))
 
 
 GOOD_JUNIT = """\
@@ -273,7 +290,7 @@ def test_sarif_has_one_result_per_faulty_step_at_its_line(sarif, report) -> None
         where[(physical["artifactLocation"]["uri"], physical["region"]["startLine"])] += 1
     want = Counter((path, line) for path, line, _ in faulty_steps(report))
     assert where == want
-    columns = {(p, line): s["column"] for p, line, s in faulty_steps(report)}
+    columns = {(p, line): None if "cell" in s else s["column"] for p, line, s in faulty_steps(report)}
     for r in results:
         physical = r["locations"][0]["physicalLocation"]
         key = (physical["artifactLocation"]["uri"], physical["region"]["startLine"])
@@ -310,7 +327,7 @@ _PROP = r"(?:[^,:%\r\n]|%(?:25|2C|3A|0D|0A))*"
 _DATA = r"(?:[^%\r\n]|%(?:25|0D|0A))*"
 ANNOTATION = re.compile(rf"^::(?P<kind>error|warning|notice) file=(?P<file>{_PROP}),line=(?P<line>[1-9]\d*)"
                         rf"(?:,col=(?P<col>[1-9]\d*))?,title=(?P<title>{_PROP})::(?P<message>{_DATA})$")
-SUMMARY_LINE = re.compile(r"^pgverify: \d+ steps: \d+ proved, \d+ checked, \d+ refuted, \d+ unknown$")
+SUMMARY_LINE = re.compile(r"^pgverify: \d+ steps?: \d+ proved, \d+ checked, \d+ refuted, \d+ unknown$")
 
 
 def _unescape(text: str) -> str:
@@ -380,8 +397,9 @@ def test_markdown_has_the_summary_table_and_a_row_per_fault(report) -> None:
                                  f"{s['unknown']} | {goals} | {s['errors']} |")
     assert "| where | verdict | what |" in lines
     rows = [line for line in lines if line.startswith("| `")]
-    assert Counter(re.match(r"\| `(.+):(\d+)` \| (\w+) \|", r).group(1, 2, 3) for r in rows) == \
-        Counter((p, str(line), s["verdict"]) for p, line, s in faulty_steps(report))
+    assert Counter(re.match(r"\| `(.+?)(?::| cell \d+ line )(\d+)` \| (\w+) \|", r).group(1, 2, 3) for r in rows) == \
+        Counter((p, str(s["line"]), s["verdict"]) for p, _, s in faulty_steps(report))
+    assert any(" cell " in r for r in rows), "a notebook's fault is named by its cell"
 
 
 def test_markdown_of_a_clean_run_says_so(tmp_path: Path) -> None:
@@ -472,3 +490,159 @@ def test_a_cited_lemma_is_not_a_sarif_rule_id() -> None:
     report = Report([pgverify.check_text(source, "lemma.pgv")])
     results = _json.loads(RENDERERS["sarif"](report))["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["step-refuted"]
+
+
+# ----------------------------------------------------------------------------- one fault, said once
+
+# a lemma whose chain a syntax error breaks (its unreadable step, the step after it and its goal are the
+# error's consequences), a valid derivation and a refuted one
+BROKEN_CHAIN = """\
+param x
+lemma twice: x + x = 2 x
+    x + x
+  = (2 x
+  = 2 x   by algebra
+derivation "fine"
+    x + x
+  = 2 x   by algebra
+derivation "wrong"
+    x + x
+  = 3 x   by algebra
+"""
+
+
+def test_one_syntax_error_is_one_fault_in_every_ci_format(tmp_path: Path, junit_schema, sarif_validator) -> None:
+    path = tmp_path / "broken_chain.pgv"
+    path.write_text(BROKEN_CHAIN, encoding="utf-8")
+    code, out = cli(path, "--format", "github")
+    assert code == 2
+    found = annotations(out)
+    assert [(_unescape(m["title"]), int(m["line"])) for m in found] == [
+        ("pgverify: syntax error", 4), ("pgverify: step refuted", 11)]
+
+    code, out = cli(path, "--format", "sarif")
+    document = json.loads(out)
+    assert _sarif_errors(sarif_validator, document) == []
+    results = document["runs"][0]["results"]
+    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results] == [
+        ("syntax-error", 4), ("algebra", 11)]
+
+    code, out = cli(path, "--format", "junit")
+    document = etree.fromstring(out.encode("utf-8"))
+    assert junit_schema.validate(document), junit_schema.error_log
+    assert (document.get("errors"), document.get("failures"), document.get("skipped")) == ("1", "1", "1")
+    cases = {c.get("name"): c for c in document.iter("testcase")}
+    assert cases["syntax error (line 4)"].find("error") is not None
+    assert cases["lemma twice (line 2)"].find("skipped") is not None
+    assert cases["lemma twice (line 2)"].find("failure") is None
+    assert len(cases["wrong (line 9)"].findall("failure")) == 1
+    assert list(cases["fine (line 6)"]) == [cases["fine (line 6)"].find("system-out")]
+
+    code, out = cli(path, "--format", "markdown")
+    rows = [line for line in out.split("\n") if line.startswith("| `")]
+    assert [row.split(" | ")[1] for row in rows] == ["error", "refuted"]
+
+
+# ----------------------------------------------------------------------------- JUnit times
+
+
+def test_junit_times_are_the_seconds_the_steps_took(junit, report) -> None:
+    def seconds(element) -> float:
+        value = element.get("time")
+        assert re.fullmatch(r"\d+\.\d{3}", value), value
+        return float(value)
+
+    suites = junit.findall("testsuite")
+    for suite in suites:
+        cases = [seconds(c) for c in suite.findall("testcase")]
+        assert abs(seconds(suite) - sum(cases)) <= 0.001 * (len(cases) + 1)
+    assert abs(seconds(junit) - sum(seconds(s) for s in suites)) <= 0.001 * (len(suites) + 1)
+    assert seconds(junit) > 0, "checking the fixtures takes time"
+
+
+def test_times_stay_out_of_the_json_report() -> None:
+    import pgverify
+    from pgverify.render import RENDERERS
+    from pgverify.report import Report
+
+    path = SEED_FILES[0]
+    source = (ROOT / path).read_text(encoding="utf-8")
+    first, second = (pgverify.check_text(source, path.as_posix()) for _ in range(2))
+    steps = [s for d in first.derivations for s in d.steps]
+    assert steps and all(s.elapsed > 0 for s in steps)
+    assert first == second, "a step's time takes no part in comparing results"
+    one, two = RENDERERS["json"](Report([first])), RENDERERS["json"](Report([second]))
+    assert one == two and "elapsed" not in one and '"time"' not in one
+
+
+# ----------------------------------------------------------------------------- SARIF rule documentation
+
+
+def _page_of(uri: str) -> Path:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(uri)
+    assert parts.scheme == "file", uri
+    return Path(unquote(parts.path))
+
+
+def test_sarif_rules_link_their_generated_pages(sarif, sarif_validator) -> None:
+    from pgverify.docs import mistake_page, rule_page, rule_pages
+    from pgverify.rules import misconception, rule
+
+    pages = rule_pages()
+    run = sarif["runs"][0]
+    catalogued = [r for r in run["tool"]["driver"]["rules"] if r["id"] in RULE_NAMES]
+    assert len(catalogued) >= 3
+    for entry in run["tool"]["driver"]["rules"]:
+        if entry["id"] not in RULE_NAMES:
+            assert "helpUri" not in entry, "a kind of fault has no page"
+            continue
+        page = _page_of(entry["helpUri"])
+        assert page == ROOT / "docs" / "rules" / f"{entry['id']}.md"
+        assert page.read_text(encoding="utf-8") == pages[page.name]
+        assert entry["help"]["markdown"] == rule_page(rule(entry["id"]), links=False)
+        assert rule(entry["id"]).statement in entry["help"]["text"]
+    diagnosed = [r for r in run["results"] if "diagnosis" in r.get("properties", {})]
+    assert len(diagnosed) >= 3
+    (taxonomy,) = run["taxonomies"]
+    assert run["tool"]["driver"]["supportedTaxonomies"] == [{"name": taxonomy["name"], "index": 0}]
+    taxa = {t["id"]: t for t in taxonomy["taxa"]}
+    assert set(taxa) == {r["properties"]["diagnosis"] for r in diagnosed}
+    for result in diagnosed:
+        (ref,) = result["taxa"]
+        assert ref == {"id": result["properties"]["diagnosis"], "toolComponent": {"name": taxonomy["name"], "index": 0}}
+    for name, taxon in taxa.items():
+        page = _page_of(taxon["helpUri"])
+        assert page.read_text(encoding="utf-8") == pages[f"{name}.md"]
+        assert taxon["help"]["markdown"] == mistake_page(misconception(name), links=False)
+
+
+def test_the_sarif_docs_base_is_configurable(monkeypatch) -> None:
+    import pgverify
+    from pgverify.render import sarif as sarif_format
+    from pgverify.report import Report
+
+    path = SEED_FILES[0]
+    report = Report([pgverify.check_text((ROOT / path).read_text(encoding="utf-8"), path.as_posix())])
+
+    def help_uris(**kwargs) -> set[str]:
+        run = json.loads(sarif_format.render(report, **kwargs))["runs"][0]
+        uris = {r["id"]: r.get("helpUri") for r in run["tool"]["driver"]["rules"] if r["id"] in RULE_NAMES}
+        uris.update({t["id"]: t.get("helpUri") for tax in run.get("taxonomies", []) for t in tax["taxa"]})
+        assert uris
+        return {u.replace(name, "NAME") for name, u in uris.items()}
+
+    monkeypatch.delenv(sarif_format.DOCS_URL_ENV, raising=False)
+    checkout = (ROOT / "docs" / "rules").as_uri()
+    assert help_uris() == {f"{checkout}/NAME.md"}
+    assert help_uris(docs_base="https://example.org/pgverify/docs/rules") == \
+        {"https://example.org/pgverify/docs/rules/NAME.md"}
+    monkeypatch.setenv(sarif_format.DOCS_URL_ENV, "https://example.org/blob/main/docs/rules/")
+    assert help_uris() == {"https://example.org/blob/main/docs/rules/NAME.md"}
+    # helpUri must be an absolute URI (SARIF §3.49.12): a relative base is not used
+    assert help_uris(docs_base="docs/rules/") == {"https://example.org/blob/main/docs/rules/NAME.md"}
+    monkeypatch.delenv(sarif_format.DOCS_URL_ENV)
+    monkeypatch.setattr(sarif_format, "_CHECKOUT_DOCS", ROOT / "no-such-folder")
+    run = json.loads(sarif_format.render(report))["runs"][0]
+    assert all("helpUri" not in r and r.get("help") for r in run["tool"]["driver"]["rules"] if r["id"] in RULE_NAMES)

@@ -143,9 +143,11 @@ derivation "good"
 
 
 def test_text_output_shows_location_and_caret(tmp_path: Path) -> None:
-    path = tmp_path / "broken.pgv"
-    path.write_text(BROKEN_AND_GOOD, encoding="utf-8")
-    result = CliRunner().invoke(app, ["check", "--no-color", str(path)])
+    (tmp_path / "broken.pgv").write_text(BROKEN_AND_GOOD, encoding="utf-8")
+    path = Path("broken.pgv")  # a short path: a long one wraps the message onto the next line, as it should
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        result = CliRunner().invoke(app, ["check", "--no-color", str(path)])
     assert result.exit_code == 2, result.output
     lines = result.stdout.splitlines()
     header = [i for i, line in enumerate(lines) if re.match(rf"{re.escape(str(path))}:\d+:\d+: error: ", line)]

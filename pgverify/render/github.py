@@ -6,8 +6,9 @@ Data is escaped (``%`` ``\\r`` ``\\n``); property values also escape ``:`` and `
 
 from __future__ import annotations
 
-from ..checker import REFUTED, UNKNOWN
+from ..checker import REFUTED, UNKNOWN, FileResult
 from ..report import Report
+from .common import blocked_by_syntax_error, blocked_derivation, plural
 
 
 def _data(text: str) -> str:
@@ -25,6 +26,15 @@ def command(kind: str, path: str, line: int, column: int, title: str, message: s
     return f"::{kind} {where},title={_prop(title)}::{_data(message)}"
 
 
+def _command_at(f: FileResult, kind: str, line: int, column: int, title: str, message: str) -> str:
+    """A command at a line of ``f``: in a notebook, at the line of the ``.ipynb`` (JSON) file, which is what a
+    pull request shows, without a column (the JSON text escapes the cell's); the message says the cell."""
+    where = f.locate(line, column)
+    if where.cell is None:
+        return command(kind, f.path, line, column, title, message)
+    return command(kind, f.path, where.file_line, 0, title, f"{where.in_file()}: {message}")
+
+
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     del color, width
     lines: list[str] = []
@@ -32,22 +42,26 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         lines.append(f"::error title=pgverify::{_data(message)}")
     for f in report.files:
         for e in f.errors:
-            lines.append(command("error", f.path, e.span.line, e.span.column, "pgverify: syntax error", e.message))
+            lines.append(_command_at(f, "error", e.span.line, e.span.column, "pgverify: syntax error", e.message))
+        for note in report.notes.get(f.path, []):  # unused `pgverify: ignore` comments
+            lines.append(command("notice", f.path, note.line, note.column, f"pgverify: {note.code}", note.message))
         for d in f.derivations:
             for s in d.steps:
+                if blocked_by_syntax_error(f, s):
+                    continue  # a consequence of the syntax error annotated above, not a fault of its own
                 if s.verdict == REFUTED:
                     title = f"pgverify: step refuted ({s.diagnosis['name']})" if s.diagnosis else "pgverify: step refuted"
                     text = s.message
                     if s.diagnosis:
                         text = f"{s.diagnosis['title']}. {s.diagnosis['hint']} ({s.message})"
-                    lines.append(command("error", f.path, s.line, s.column, title, text))
+                    lines.append(_command_at(f, "error", s.line, s.column, title, text))
                 elif s.verdict == UNKNOWN:
                     kind = "error" if report.fail_on == "unknown" else "warning"
-                    lines.append(command(kind, f.path, s.line, s.column, "pgverify: step unknown", s.message))
-            if d.goal == "not-reached":
-                lines.append(command("error", f.path, d.line, 0, "pgverify: goal not reached",
+                    lines.append(_command_at(f, kind, s.line, s.column, "pgverify: step unknown", s.message))
+            if d.goal == "not-reached" and not blocked_derivation(f, d):
+                lines.append(_command_at(f, "error", d.line, 0, "pgverify: goal not reached",
                                      f"{d.title}: {d.goal_message}"))
     s = report.summary()
-    lines.append(f"pgverify: {s['steps']} steps: {s['proved']} proved, {s['checked']} checked, "
+    lines.append(f"pgverify: {plural(s['steps'], 'step')}: {s['proved']} proved, {s['checked']} checked, "
                  f"{s['refuted']} refuted, {s['unknown']} unknown")
     return "\n".join(lines) + "\n"

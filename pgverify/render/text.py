@@ -1,8 +1,22 @@
-"""``--format text``: the terminal report (rich), plain when not on a terminal."""
+"""``--format text``: the terminal report (rich), plain when not on a terminal.
+
+Every line fits the width it is given: a field (a step's text, ``why: …``,
+``hint: …``) is wrapped at word boundaries with a hanging indent, so its
+continuation lines start under the field's text, and only a word longer than
+the room left is folded; the terminal never has to break a line.  Everything a
+user wrote, and every catalogue text, reaches rich as a ``rich.text.Text``,
+never as markup, so ``[bold]`` or ``E_{x ~ p}[f(x)]`` print as written.
+
+Each thing is said once: a step's ``by …`` with the status of the citation,
+a mistake with its hint; the closing ``Faults:`` list (one
+``path:line:col:`` line per fault, for editors and CI logs) names a mistake by
+its name, which ``pgverify explain NAME`` expands.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from rich.console import Console
@@ -11,129 +25,264 @@ from rich.text import Text
 
 from ..checker import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
 from ..report import Report
+from .common import blocked_by_syntax_error, blocked_derivation, plural
 
 MARKS = {PROVED: ("✓", "proved", "green"), CHECKED: ("✓", "checked", "cyan"),
          REFUTED: ("✗", "refuted", "bold red"), UNKNOWN: ("?", "unknown", "yellow")}
 JUSTIFICATION_STYLE = {"ok": "green", "mismatch": "yellow", "unknown-rule": "red"}
+DETAIL = " " * 8          # the indent of a step's detail lines
+MIN_ROOM = 16             # narrower than this after a field's label, the text goes under the label instead
+_TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$")   # spaces before the colour codes that end a line
 
 
-def render(report: Report, *, color: bool = False, width: int = 100) -> str:
+def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
+    """The report for a terminal, ``width`` columns wide; ``verbose`` adds each step's models and sides."""
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
-                      width=width, highlight=False, emoji=False, soft_wrap=True, legacy_windows=False)
+                      width=max(width, 1), highlight=False, emoji=False, soft_wrap=True, legacy_windows=False)
+    out = _Writer(console, max(width, 1), verbose)
     for message in report.usage_errors:
-        console.print(Text("error: ", style="bold red") + Text(message))
+        out.field(Text("error: ", style="bold red"), message)
     for f in report.files:
-        _file(console, f)
-    _faults(console, report)
-    _summary(console, report)
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+        out.file(f)
+    out.faults(report)
+    out.summary(report)
+    return "".join(_TRAILING_SPACE.sub(r"\1", line) + "\n" for line in buffer.getvalue().splitlines())
 
 
-def _file(console: Console, f: FileResult) -> None:
-    console.print(Text(f.path, style="bold underline"))
-    for e in f.errors:
-        console.print(Text(f"{f.path}:{e.span.line}:{e.span.column}: ", style="bold") +
-                      Text("error: ", style="bold red") + Text(e.message))
-        for line in _caret_lines(f, e.span.line, e.span.column):
-            console.print(Text("    " + line, style="dim" if not line.strip().startswith("^") else "red"))
-    for note in f.notes:
-        console.print(Text(f"{f.path}:{note.span.line}: ", style="dim") + Text("note: ", style="yellow") +
-                      Text(note.message))
-    if not f.derivations and not f.errors:
-        console.print(Text("  no derivations found", style="dim"))
-    for d in f.derivations:
-        _derivation(console, f, d)
-    console.print()
+def _text(value: Text | str, style: str = "") -> Text:
+    """User or catalogue text as a Text (never parsed as markup)."""
+    return value if isinstance(value, Text) else Text(value, style=style)
 
 
-def _caret_lines(f: FileResult, line: int, column: int) -> list[str]:
-    if not 1 <= line <= len(f.lines):
-        return []
-    source = f.lines[line - 1].rstrip().replace("\t", " ")
-    return [source, " " * max(column - 1, 0) + "^"]
+class _Writer:
+    """Prints the report's parts to one console, each line at most ``width`` columns."""
+
+    def __init__(self, console: Console, width: int, verbose: bool) -> None:
+        self.console = console
+        self.width = width
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ layout
+
+    def field(self, label: Text | str, body: Text | str = "", style: str = "") -> None:
+        """``label`` then ``body``, wrapped to the width; continuation lines indented under the body."""
+        label, body = _text(label), _text(body, style)
+        indent = label.cell_len
+        if self.width - indent < MIN_ROOM:
+            # no room for a hanging indent: the label on its own line(s), the text under it, two columns in
+            lead = len(label.plain) - len(label.plain.lstrip())
+            for line in label.wrap(self.console, self.width, overflow="fold"):
+                self._emit(line)
+            indent = min(lead + 2, max(self.width - MIN_ROOM, 0))
+            label = Text(" " * indent)
+            if not body.plain.strip():
+                return
+        room = max(self.width - indent, 1)
+        for k, line in enumerate(body.wrap(self.console, room, overflow="fold")):
+            self._emit(Text.assemble(label if k == 0 else " " * indent, line))   # assemble: each part keeps its style
+
+    def _emit(self, line: Text) -> None:
+        line = line.copy()
+        line.rstrip()
+        self.console.print(line)
+
+    def blank(self) -> None:
+        self.console.print()
+
+    # ------------------------------------------------------------------ files
+
+    def file(self, f: FileResult) -> None:
+        self.field("", Text(f.path, style="bold underline"))
+        for e in f.errors:
+            self.field(Text.assemble((f"{f.locate(e.span.line, e.span.column)}: ", "bold"), ("error: ", "bold red")),
+                       e.message)
+            for line in _caret_lines(f, e.span.line, e.span.column, self.width - 4):
+                self.console.print(Text("    " + line, style="red" if line.strip().startswith("^") else "dim"))
+        for note in f.notes:
+            self.field(Text.assemble((f"{f.locate(note.span.line)}: ", "dim"), ("note: ", "yellow")),
+                       note.message)
+        if not f.derivations and not f.errors:
+            self.field("  ", Text("no derivations found", style="dim"))
+        for d in f.derivations:
+            self.derivation(f, d)
+        self.blank()
+
+    def derivation(self, f: FileResult, d: DerivationResult) -> None:
+        head = Text.assemble((d.title, "bold"), (f"  ({f.locate(d.line).in_file()})", "dim"))
+        if d.goal == "reached":
+            head.append("  goal reached", style="green")
+        elif d.goal == "not-reached":
+            head.append("  goal not reached", style="red")
+            head.append(f": {d.goal_message}" if d.goal_message else "")
+        self.field("  ", head)
+        for s in d.steps:
+            self.step(f, s)
+
+    # ------------------------------------------------------------------ steps
+
+    def step(self, f: FileResult, s: StepResult) -> None:
+        mark, word, style = MARKS[s.verdict]
+        label = Text.assemble((f"    {mark} {word:<8}", style), (f" {_short_line(f, s.line)} ", "dim"))
+        self.field(label, _shorten(_without_citation(s), 200))
+        if s.cited:
+            self.field(DETAIL + "by ", _citation(s))
+        if self.verbose:
+            self.field(Text(DETAIL + "models: ", style="bold"), _models(s))
+            if s.verdict != REFUTED:   # a refuted step shows its sides with the counterexample
+                self._sides(s)
+        elif s.verdict == CHECKED:
+            self.field(DETAIL, Text(f"holds on {plural(s.models, 'random model')}, no symbolic proof", style="dim"))
+        for c in s.conditions:
+            if c["status"] != "holds":
+                style = "red" if c["status"] == "violated" else "yellow"
+                # a violated condition explained by the mistake named below is not explained twice
+                same = s.diagnosis is not None and c["note"] == s.diagnosis.get("title")
+                note = f": {c['note']}" if c["note"] and not same else ""
+                self.field(Text(f"{DETAIL}{c['status']}: ", style=style), f"{c['text']} ({c['rule']}){note}")
+        if s.verdict == REFUTED:
+            self.refutation(s)
+        elif s.verdict == UNKNOWN and s.message:
+            self.field(Text(DETAIL + "why: ", style="yellow"), s.message)
+
+    def _sides(self, s: StepResult) -> None:
+        if s.lhs or s.rhs:
+            self.field(Text(DETAIL + "left:  ", style="bold"), _shorten(s.lhs, 160))
+            self.field(Text(DETAIL + "right: ", style="bold"), _shorten(s.rhs, 160))
+
+    def refutation(self, s: StepResult) -> None:
+        if s.diagnosis:
+            self.field(Text(DETAIL + "mistake: ", style="bold red"),
+                       Text.assemble(s.diagnosis.get("title", s.diagnosis["name"]), (f" [{s.diagnosis['name']}]", "dim")))
+            if s.diagnosis.get("hint"):
+                self.field(Text(DETAIL + "hint: ", style="bold"), s.diagnosis["hint"])
+        self._sides(s)
+        if s.difference and (s.difference[0], s.difference[1]) != (s.lhs, s.rhs):
+            self.field(Text(DETAIL + "they differ at: ", style="bold"),
+                       Text.assemble(_shorten(s.difference[0], 70), ("  vs  ", "dim"), _shorten(s.difference[1], 70)))
+        if s.counterexample:
+            self.field(Text(DETAIL + "counterexample:", style="bold"))
+            self.console.print(_counterexample_table(s.counterexample), soft_wrap=False)
+        self.field(Text(DETAIL + "why: ", style="bold red"), _reason(s))
+
+    # ------------------------------------------------------------------ closing lines
+
+    def faults(self, report: Report) -> None:
+        """One line per faulty step, ``path:line:col: verdict: what``, for editors and CI logs."""
+        lines: list[tuple[Text, Text]] = []
+        for f in report.files:
+            for d in f.derivations:
+                for s in d.steps:
+                    if report.is_fault(s) and not blocked_by_syntax_error(f, s):   # the error above says it
+                        what = s.diagnosis["name"] if s.diagnosis else s.message
+                        lines.append((Text.assemble((f"{f.locate(s.line, s.column)}: ", "bold"),
+                                                    (f"{s.verdict}: ", MARKS[s.verdict][2])), Text(what)))
+                if d.goal == "not-reached" and not blocked_derivation(f, d):
+                    lines.append((Text.assemble((f"{f.locate(d.line, 1)}: ", "bold"), ("goal not reached: ", "red")),
+                                  Text(d.goal_message)))
+        if lines:
+            self.field(Text("Faults:", style="bold"))
+            for label, what in lines:
+                self.field(label, what)
+
+    def summary(self, report: Report) -> None:
+        s = report.summary()
+        text = Text(f"{plural(s['steps'], 'step')} in {plural(s['derivations'], 'derivation')}: ")
+        text.append(f"{s['proved']} proved", style="green")
+        text.append(", ")
+        text.append(f"{s['checked']} checked", style="cyan")
+        text.append(", ")
+        text.append(f"{s['refuted']} refuted", style="red" if s["refuted"] else "")
+        text.append(", ")
+        text.append(f"{s['unknown']} unknown", style="yellow" if s["unknown"] else "")
+        goals = s["goals_reached"] + s["goals_not_reached"]
+        if goals:
+            text += Text(f"; {s['goals_reached']} of {plural(goals, 'goal')} reached")
+        if s["errors"]:
+            text += Text("; " + plural(s["errors"], "error"), style="bold red")
+        self.field(Text("Summary: ", style="bold"), text)
 
 
-def _derivation(console: Console, f: FileResult, d: DerivationResult) -> None:
-    head = Text("  ") + Text(d.title, style="bold") + Text(f"  (line {d.line})", style="dim")
-    if d.goal == "reached":
-        head += Text("  goal reached", style="green")
-    elif d.goal == "not-reached":
-        head += Text("  goal not reached", style="red") + Text(f": {d.goal_message}" if d.goal_message else "")
-    console.print(head)
-    for s in d.steps:
-        _step(console, f, s)
+# --------------------------------------------------------------------------- pieces
 
 
-def _step(console: Console, f: FileResult, s: StepResult) -> None:
-    mark, word, style = MARKS[s.verdict]
+def _without_citation(s: StepResult) -> str:
+    """The step as written, less a trailing ``by …`` (said once, on the line below, with its status)."""
     source = s.text or f"{s.relation} {s.rhs}"
-    line = Text(f"    {mark} ", style=style) + Text(f"{word:<8}", style=style) + Text(f" L{s.line:<4} ", style="dim")
-    line += Text(_shorten(source, 200))
-    console.print(line)
-    detail = _citation(s)
-    if s.verdict == CHECKED:
-        detail.append(f"holds on {s.models} random model{'' if s.models == 1 else 's'}, no symbolic proof",
-                      style="dim")
-    if len(detail):
-        console.print(Text("        ") + detail)
-    for c in s.conditions:
-        if c["status"] != "holds":
-            style = "red" if c["status"] == "violated" else "yellow"
-            note = f": {c['note']}" if c["note"] else ""
-            console.print(Text(f"        {c['status']}: ", style=style) + Text(f"{c['text']} ({c['rule']}){note}"))
-    if s.verdict == REFUTED:
-        _refutation(console, s)
-    elif s.verdict == UNKNOWN and s.message:
-        console.print(Text("        why: ", style="yellow") + Text(s.message))
+    if not s.cited:
+        return source
+    at = source.rfind(" by ")
+    if at < 0:
+        return source
+    tail = source[at + 4:].strip().strip("\"'“”‘’`").strip()
+    if tail.startswith(s.cited[0].strip()) and all(item.strip() in tail for item in s.cited):
+        return source[:at].rstrip()
+    return source
 
 
 def _citation(s: StepResult) -> Text:
-    out = Text()
-    if s.cited:
-        out.append("by " + ", ".join(s.rules or s.cited), style="dim")
-        if s.justification:
-            out.append(f" [{s.justification}]", style=JUSTIFICATION_STYLE.get(s.justification, ""))
-        if s.suggestions:
-            out.append(f" (did you mean {', '.join(s.suggestions[:3])}?)", style="dim")
-        out.append("  ")
+    """The rules a step cites and whether they justify it: ``definition, log-product [ok]``.
+
+    Resolved to their canonical names (``Leibniz rule`` is ``exchange``), except when one names no rule:
+    then as written, since this line is the only place the report shows it.
+    """
+    named = s.cited if s.justification == "unknown-rule" or not s.rules else s.rules
+    out = Text(", ".join(named))
+    if s.justification:
+        out.append(f" [{s.justification}]", style=JUSTIFICATION_STYLE.get(s.justification, ""))
+    if s.suggestions:
+        out.append(f" (did you mean {', '.join(s.suggestions[:3])}?)", style="dim")
     return out
 
 
-def _refutation(console: Console, s: StepResult) -> None:
-    pad = "        "
-    if s.diagnosis:
-        console.print(Text(pad + "mistake: ", style="bold red") + Text(s.diagnosis.get("title", s.diagnosis["name"])) +
-                      Text(f" [{s.diagnosis['name']}]", style="dim"))
-        if s.diagnosis.get("hint"):
-            console.print(Text(pad + "hint: ", style="bold") + Text(s.diagnosis["hint"]))
-    console.print(Text(pad + "left:  ", style="bold") + Text(_shorten(s.lhs, 160)))
-    console.print(Text(pad + "right: ", style="bold") + Text(_shorten(s.rhs, 160)))
-    if s.difference and (s.difference[0], s.difference[1]) != (s.lhs, s.rhs):
-        console.print(Text(pad + "they differ at: ", style="bold") + Text(_shorten(s.difference[0], 70)) +
-                      Text("  vs  ", style="dim") + Text(_shorten(s.difference[1], 70)))
-    if s.counterexample:
-        console.print(Text(pad) + Text("counterexample:", style="bold"))
-        console.print(_counterexample_table(s.counterexample), style="")
-    console.print(Text(pad + "why: ", style="bold red") + Text(_reason(s)))
+def _models(s: StepResult) -> str:
+    if s.models:
+        return f"held on {plural(s.models, 'random finite model')}"
+    if s.verdict == REFUTED:
+        return "the two sides differ in the model below" if s.counterexample else "the two sides differ"
+    return "no model decided it"
+
+
+def _short_line(f: FileResult, line: int) -> str:
+    """``L12``, or ``C3 L4`` for line 4 of a notebook's cell 3, padded so that the steps' texts line up."""
+    where = f.locate(line)
+    return f"L{where.line:<4}" if where.cell is None else f"{f'C{where.cell} L{where.line}':<8}"
+
+
+def _caret_lines(f: FileResult, line: int, column: int, room: int) -> list[str]:
+    """The source line and a caret under ``column``; a line too long for ``room`` is cut around the caret."""
+    if not 1 <= line <= len(f.lines):
+        return []
+    source = f.lines[line - 1].rstrip().replace("\t", " ")
+    at = max(column - 1, 0)
+    room = max(room, 8)
+    if len(source) > room:
+        start = max(0, min(at - room // 2, len(source) - room))
+        window = source[start:start + room]
+        if start > 0:
+            window = "…" + window[1:]
+        if start + room < len(source):
+            window = window[:-1] + "…"
+        source, at = window, at - start
+    return [source, " " * min(at, room - 1) + "^"]
 
 
 def _counterexample_table(cex: dict[str, Any]) -> Table:
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2), pad_edge=False)
     sizes = {k: v for k, v in cex.items() if k not in ("lhs", "rhs", "assignments")}
     for key in sizes:
-        table.add_column(key, justify="right")
-    table.add_column("left side", justify="right")
-    table.add_column("right side", justify="right")
-    table.add_row(*[str(v) for v in sizes.values()], f"{cex['lhs']:.6g}", f"{cex['rhs']:.6g}")
+        table.add_column(Text(str(key)), justify="right")
+    table.add_column(Text("left side"), justify="right")
+    table.add_column(Text("right side"), justify="right")
+    table.add_row(*[Text(str(v)) for v in sizes.values()], Text(f"{cex['lhs']:.6g}"), Text(f"{cex['rhs']:.6g}"))
     wrapper = Table.grid(padding=(0, 0))
     wrapper.add_column(width=10)
     wrapper.add_column()
-    wrapper.add_row("", table)
+    wrapper.add_row(Text(""), table)
     assignments = cex.get("assignments") or {}
     if assignments:
         shown = ", ".join(f"{k} = {v}" for k, v in list(assignments.items())[:8])
-        wrapper.add_row("", Text("with " + shown, style="dim"))
+        wrapper.add_row(Text(""), Text("with " + shown, style="dim"))
     return wrapper
 
 
@@ -148,38 +297,3 @@ def _reason(s: StepResult) -> str:
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _faults(console: Console, report: Report) -> None:
-    """One line per faulty step, ``path:line:col: verdict: what``, for editors and CI logs."""
-    lines = []
-    for f in report.files:
-        for d in f.derivations:
-            for s in d.steps:
-                if report.is_fault(s):
-                    what = s.diagnosis["title"] if s.diagnosis else s.message
-                    lines.append(Text(f"{f.path}:{s.line}:{s.column}: ", style="bold") +
-                                 Text(f"{s.verdict}: ", style=MARKS[s.verdict][2]) + Text(what))
-            if d.goal == "not-reached":
-                lines.append(Text(f"{f.path}:{d.line}:1: ", style="bold") + Text("goal not reached: ", style="red") +
-                             Text(d.goal_message))
-    if lines:
-        console.print(Text("Faults:", style="bold"))
-        for line in lines:
-            console.print(line)
-
-
-def _summary(console: Console, report: Report) -> None:
-    s = report.summary()
-    text = Text("Summary: ", style="bold")
-    text += Text(f"{s['steps']} steps in {s['derivations']} derivations: ")
-    text += Text(f"{s['proved']} proved", style="green") + Text(", ")
-    text += Text(f"{s['checked']} checked", style="cyan") + Text(", ")
-    text += Text(f"{s['refuted']} refuted", style="red" if s["refuted"] else "") + Text(", ")
-    text += Text(f"{s['unknown']} unknown", style="yellow" if s["unknown"] else "")
-    goals = s["goals_reached"] + s["goals_not_reached"]
-    if goals:
-        text += Text(f"; goals {s['goals_reached']}/{goals} reached")
-    if s["errors"]:
-        text += Text(f"; {s['errors']} error" + ("s" if s["errors"] != 1 else ""), style="bold red")
-    console.print(text)
