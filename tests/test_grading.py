@@ -16,6 +16,7 @@ from pgverify.grading import GradeOptions, collect, grade_class, load_assignment
 from pgverify.grading.assignment import AssignmentError, parse
 from pgverify.grading.feedback import render as render_feedback
 from pgverify.grading.formats import render_csv, render_json, render_text
+from pgverify.rules import misconception
 
 HERE = Path(__file__).resolve().parent / "grading"
 DECOMPOSITION = HERE / "decomposition"
@@ -80,23 +81,24 @@ def test_the_mistakes_are_named(by_student) -> None:
 
 
 def test_scores_follow_the_rubric(by_student) -> None:
-    # the rubric of decomposition.toml, by hand
+    # the rubric of decomposition.toml, by hand; the maximum is the assignment's: valid_step · max_steps + goal
     valid, faulty, goal, mismatch, missing_rule, forbidden_rule, missing_step = 1, -2, 4, Fraction(-1, 2), -1, -1, -1
+    maximum = 12 * valid + goal
 
     def clamp(x):
         return max(0, x)
 
     expected = {
-        "alice": (3 * valid + goal, 3 * valid + goal),
-        "bob": (2 * valid + goal + missing_step, 2 * valid + goal),                      # no ∇_θ sum log π step
-        "carol": (clamp(1 * valid + 1 * faulty + missing_step), 2 * valid + goal),       # raw -2
-        "dave": (clamp(2 * faulty + missing_step), 2 * valid + goal),
-        "erin": (3 * valid + 1 * faulty, 4 * valid + goal),
-        "frank": (3 * valid + goal + 3 * mismatch + 2 * missing_rule, 3 * valid + goal),  # no `by` at all
-        "grace": (3 * valid + goal + 1 * mismatch + forbidden_rule, 3 * valid + goal),     # `by eglp`
-        "henry": (0, goal), "ivan": (0, goal), "judy": (0, goal), "karl": (0, goal),
+        "alice": 3 * valid + goal,
+        "bob": 2 * valid + goal + missing_step,                      # no ∇_θ sum log π step
+        "carol": clamp(1 * valid + 1 * faulty + missing_step),       # raw -2
+        "dave": clamp(2 * faulty + missing_step),
+        "erin": 3 * valid + 1 * faulty,
+        "frank": 3 * valid + goal + 3 * mismatch + 2 * missing_rule,  # no `by` at all
+        "grace": 3 * valid + goal + 1 * mismatch + forbidden_rule,     # `by eglp`
+        "henry": 0, "ivan": 0, "judy": 0, "karl": 0,
     }
-    for student, (score, maximum) in expected.items():
+    for student, score in expected.items():
         record = by_student[student]
         assert (record["score"], record["max_score"]) == (score, maximum), student
     assert by_student["frank"]["score"] == 3.5 and by_student["grace"]["score"] == 5.5
@@ -146,9 +148,10 @@ def test_feedback_names_a_flawed_reward_to_go_step_and_its_line(reward_to_go) ->
     assert {s: (r["score"], r["first_error"]) for s, r in records.items()} == {
         "lucy": (5, -1), "mallory": (0, 0), "nina": (0, 0)}
     mallory = render_feedback(reward_to_go.assignment, records["mallory"])
-    assert "Line 5, step 1" in mallory and "off-by-one-in-bounds" in mallory and "*Hint:*" in mallory
+    assert "Step 1 (line 5), the first step that is not valid" in mallory and "*Hint:*" in mallory
+    assert "(see `pgverify explain off-by-one-in-bounds`)" in mallory
     nina = render_feedback(reward_to_go.assignment, records["nina"])
-    assert "Line 3, step 1" in nina and "reward-to-go-reversed" in nina
+    assert "Step 1 (line 3)" in nina and "(see `pgverify explain reward-to-go-reversed`)" in nina
     for text in (mallory, nina):
         assert "sum_{k=t}^{1}" not in text                          # never the correct step
         assert "| faulty steps | 1 | -2 | -2 |" in text and "**0** of 5" in text
@@ -176,15 +179,16 @@ def test_feedback_for_unreadable_and_unjustified_work(two_workers, by_student) -
 def test_csv_has_the_issues_columns(two_workers) -> None:
     lines = render_csv(two_workers).splitlines()
     assert lines[0] == "student,score,max_score,first_error,goal,faulty_steps,unknown_steps,status"
-    assert "carol,0,6,1,not-reached,1,0,graded" in lines
-    assert "frank,3.5,7,-1,reached,0,0,graded" in lines
-    assert "karl,0,4,-1,not-reached,0,0,time-limit" in lines
+    assert "carol,0,16,1,not-reached,1,0,graded" in lines
+    assert "frank,3.5,16,-1,reached,0,0,graded" in lines
+    assert "karl,0,16,-1,not-reached,0,0,time-limit" in lines
     assert len(lines) == 12
 
 
 def test_json_document(two_workers) -> None:
     document = json.loads(render_json(two_workers))
     assert document["schema"] == 1 and document["assignment"]["title"].startswith("Decompose")
+    assert document["assignment"]["max_score"] == 16           # the assignment's, as in every row
     keys = {"student", "score", "max_score", "first_error", "goal", "steps", "diagnoses", "status", "messages"}
     for record in document["submissions"]:
         assert keys <= set(record)
@@ -194,7 +198,7 @@ def test_json_document(two_workers) -> None:
 
 def test_text_has_the_table_the_distribution_and_the_mistakes(two_workers) -> None:
     text = render_text(two_workers)
-    table = [line.split()[0] for line in text.split("Score distribution")[0].splitlines()[3:] if line.strip()]
+    table = [line.split()[0] for line in text.split("\n\n")[1].splitlines()[1:]]   # the block after the title
     assert table == sorted(table) and len(table) == 11
     assert "Most frequent mistakes" in text and "policy-term-dropped-instead-of-dynamics" in text
     assert "    0  ██████████████████████████████ 6" in text
@@ -311,6 +315,7 @@ def test_optional_justification_and_a_step_cap(tmp_path: Path) -> None:
     records = {r["student"]: r for r in _grade(folder, optional).records}
     # defaults: valid 1, faulty -2, goal 4, mismatch -0.5; two of the three valid steps earn points
     assert (records["alice"]["score"], records["alice"]["max_score"]) == (2 + 4, 2 + 4)
+    assert {r["max_score"] for r in records.values()} == {2 + 4}
     assert records["frank"]["score"] == 2 + 4                    # no `by`, no charge
     assert records["grace"]["score"] == 2 + 4 - 0.5              # `by eglp` is still wrong
     assert records["alice"]["breakdown"][0]["line"] == "valid steps (at most 2 earn points)"
@@ -326,7 +331,7 @@ def test_a_goal_of_ones_own_and_an_unproved_lemma(tmp_path: Path) -> None:
         "lemma trust_me: ∇_θ log Pr_θ(τ) = sum_{t=0}^{T-1} ∇_θ log π_θ(a_t | s_t)\n\n"
         'derivation "by the lemma"\n    ∇_θ log Pr_θ(τ)\n  = sum_{t=0}^{T-1} ∇_θ log π_θ(a_t | s_t)   by trust_me\n',
         encoding="utf-8")
-    plain = _assignment(tmp_path, "")
+    plain = _assignment(tmp_path, "max_steps = 3")
     records = {r["student"]: r for r in _grade(folder, plain).records}
     oscar = records["oscar"]
     assert oscar["goal"] == "reached" and "line 2: this goal is not the assignment's" in oscar["messages"][0]
@@ -356,12 +361,140 @@ D = "∂/∂θ log Pr_θ(τ)"
     (folder / "rita.txt").write_text("answer: D A C B\n", encoding="utf-8")
     (folder / "sam.txt").write_text("I don't know\n", encoding="utf-8")
     (folder / "tess.txt").write_text("answer: D C A\n", encoding="utf-8")
+    (folder / "uma.txt").write_text("answer: D C B A\n", encoding="utf-8")
     records = {r["student"]: r for r in _grade(folder, toml).records}
     assert (records["quinn"]["score"], records["quinn"]["max_score"], records["quinn"]["first_error"]) == (3 + 4, 7, -1)
+    assert all(s["holds"] and s["on_right_order"] for s in records["quinn"]["steps"])
     rita = records["rita"]
-    # D → A skips a step, A → C goes backwards, C → B skips one: one link of a right order, none
-    assert [s["in_order"] for s in rita["steps"]] == [False, False, False]
-    assert (rita["score"], rita["first_error"], rita["goal"]) == (0, 0, "not-reached")
+    # every link holds (every item is the same value) and the ends meet the goal, but D → A takes three
+    # rules at once and A → C goes backwards: not the right order, and no link of it earns a point
+    assert [(s["holds"], s["on_right_order"]) for s in rita["steps"]] == [(True, False)] * 3
+    assert (rita["score"], rita["max_score"], rita["first_error"], rita["goal"]) == (0, 7, 0, "not-reached")
     assert "line 1, position 2: D → A holds" in rita["messages"][0]
+    assert rita["messages"][0].endswith("a step is skipped or taken backwards")
+    feedback = render_feedback(load_assignment(toml), rita)
+    assert "Step 1 (line 1), the link D → A:" in feedback and "a step is skipped or taken backwards" in feedback
+    assert "D C A B" not in feedback                                  # the right order is never shown
+    uma = records["uma"]
+    # B, the goal's right side, before the end: the answer breaks at position 3, the link C → B
+    # (D → C earns a point; C → B and B → A, the right order's A → B backwards, are wrong steps)
+    assert [s["on_right_order"] for s in uma["steps"]] == [True, False, False]
+    assert (uma["score"], uma["first_error"], uma["goal"]) == (0, 1, "not-reached")
+    assert "line 1, position 3: B is the goal's right side" in uma["messages"][0]
     assert records["sam"]["status"] == "parse-error" and "answer:" in records["sam"]["messages"][0]
     assert "leaves out B" in records["tess"]["messages"][0] and records["tess"]["score"] == 2
+    assert {r["max_score"] for r in records.values()} == {7}
+    tess = render_feedback(load_assignment(toml), records["tess"])
+    assert "Step 2 (line 1), the link C → A:" in tess and "Line 1, position 4: the answer leaves out B." in tess
+
+
+# --------------------------------------------------------------------------- progress, cache, maximum, formats
+
+
+def _class_of(tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "class"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(DECOMPOSITION / name, folder / name)
+    return folder
+
+
+def _cached_files(cache: Path) -> int:
+    return len(list((cache / "grade").rglob("*.json"))) if (cache / "grade").exists() else 0
+
+
+def test_progress_advances_once_per_submission_and_each_result_is_cached_at_once(tmp_path: Path) -> None:
+    folder = _class_of(tmp_path, "alice.pgv", "carol.pgv", "dave.pgv", "erin.pgv")
+    cache = tmp_path / "cache"
+    calls: list[tuple[int, int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total, _cached_files(cache)))   # what a kill at this moment would keep
+
+    assignment = load_assignment(DECOMPOSITION_TOML)
+    options = GradeOptions(jobs=2, time_limit=TIME_LIMIT, cache_dir=cache)
+    grade_class(assignment, collect(folder), options, progress)
+    # once before grading, then once per submission as its result arrives, already on disk by then
+    assert calls == [(0, 4, 0), (1, 4, 1), (2, 4, 2), (3, 4, 3), (4, 4, 4)]
+    shutil.copy(DECOMPOSITION / "frank.pgv", folder / "frank.pgv")
+    calls.clear()
+    grade_class(assignment, collect(folder), options, progress)
+    assert calls == [(4, 5, 4), (5, 5, 5)]
+
+
+def test_a_time_limit_is_cached_under_its_limits(tmp_path: Path) -> None:
+    folder = _class_of(tmp_path, "karl.pgv")          # never finishes: every run that grades it costs its limit
+    cache = tmp_path / "cache"
+    first = _grade(folder, DECOMPOSITION_TOML, cache_dir=cache, time_limit=1.0)
+    assert first.records[0]["status"] == "time-limit" and (first.graded_now, first.from_cache) == (1, 0)
+    again = _grade(folder, DECOMPOSITION_TOML, cache_dir=cache, time_limit=1.0)
+    assert (again.graded_now, again.from_cache) == (0, 1) and again.records == first.records
+    longer = _grade(folder, DECOMPOSITION_TOML, cache_dir=cache, time_limit=1.5)   # a larger limit: graded again
+    assert (longer.graded_now, longer.from_cache) == (1, 0) and "1.5 s" in longer.records[0]["messages"][0]
+    more_memory = _grade(folder, DECOMPOSITION_TOML, cache_dir=cache, time_limit=1.0, memory_limit=4096)
+    assert (more_memory.graded_now, more_memory.from_cache) == (1, 0)
+
+
+def test_a_new_cache_directory_is_git_ignored(tmp_path: Path) -> None:
+    folder = _class_of(tmp_path, "alice.pgv")
+    cache = tmp_path / "new" / ".pgverify-cache"
+    _grade(folder, DECOMPOSITION_TOML, cache_dir=cache)
+    assert "*" in (cache / ".gitignore").read_text(encoding="utf-8").splitlines()
+    own = tmp_path / "mine"                          # a directory that exists is the user's: left as it is
+    own.mkdir()
+    _grade(folder, DECOMPOSITION_TOML, cache_dir=own)
+    assert not (own / ".gitignore").exists() and _cached_files(own) == 1
+
+
+def test_max_score_is_the_assignments_whatever_the_length(by_student) -> None:
+    lengths = {s: len(r["steps"]) for s, r in by_student.items()}
+    assert lengths["bob"] == 2 and lengths["alice"] == 3 and lengths["erin"] == 4 and lengths["henry"] == 0
+    assert {r["max_score"] for r in by_student.values()} == {12 * 1 + 4}    # valid_step · max_steps + goal_reached
+
+
+def test_max_score_given_in_the_rubric_caps_the_score(tmp_path: Path) -> None:
+    folder = _class_of(tmp_path, "alice.pgv", "bob.md", "karl.pgv")
+    toml = _assignment(tmp_path, "valid_step = 2\nmax_score = 5\n")
+    records = {r["student"]: r for r in _grade(folder, toml, time_limit=1.0).records}
+    assert {r["max_score"] for r in records.values()} == {5}
+    # 3 · 2 + 4 = 10 is more than the maximum the instructor gave: the score stops at it, and says so
+    assert records["alice"]["score"] == 5
+    assert records["alice"]["breakdown"][-1] == {"line": "capped at max_score", "count": 1, "points_each": -5,
+                                                  "points": -5}
+    assert "| capped at max_score (a score never exceeds it) | | | -5 |" in render_feedback(
+        load_assignment(toml), records["alice"])
+
+
+def test_a_derivation_rubric_without_a_fixed_maximum_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(AssignmentError, match="set `max_steps`.*or `max_score`"):
+        load_assignment(_assignment(tmp_path, "valid_step = 1\n"))
+    assert load_assignment(_assignment(tmp_path, "valid_step = 0\n")).rubric.max_score == 4   # the goal alone
+    with pytest.raises(AssignmentError, match="rubric.max_score: expected a positive number"):
+        load_assignment(_assignment(tmp_path, "max_score = 0\n"))
+
+
+def test_first_error_is_0_based_in_csv_and_json_and_step_n_from_1_for_people(two_workers, by_student) -> None:
+    erin = by_student["erin"]
+    assert erin["first_error"] == 2 and erin["steps"][2]["line"] == 10      # the third step, on line 10
+    assert "erin,1,16,2,not-reached,1,0,graded" in render_csv(two_workers).splitlines()
+    assert {r["student"]: r["first_error"] for r in json.loads(render_json(two_workers))["submissions"]}["erin"] == 2
+    text = render_text(two_workers)
+    (row,) = [line for line in text.splitlines() if line.startswith("erin ")]
+    assert row.endswith("step 3 (line 10)")
+    assert "step N counts a submission's steps from 1 (the first_error of CSV and JSON counts from 0)" in text
+    feedback = render_feedback(two_workers.assignment, erin)
+    assert "Step 3 (line 10), the first step that is not valid" in feedback
+    (marked,) = [line for line in feedback.splitlines() if line.endswith("← first mistake")]
+    assert marked.startswith("✗ step 3, line 10  ")
+
+
+def test_mistakes_are_named_as_explain_accepts_them(two_workers, by_student) -> None:
+    text = render_text(two_workers)
+    names = {d["name"] for r in by_student.values() for d in r["diagnoses"]}
+    assert names
+    for name in names:
+        assert misconception(name).name == name                   # a catalogue name, the one `explain` takes
+        assert f"  {name}: " in text
+    assert "`pgverify explain NAME` describes a mistake" in text
+    dave = render_feedback(two_workers.assignment, by_student["dave"])
+    assert "(see `pgverify explain log-of-product-as-product-of-logs`)" in dave

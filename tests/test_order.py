@@ -54,12 +54,38 @@ def test_the_decomposition_order_is_found(seed) -> None:
 
 
 @pytest.mark.parametrize("index, answer, position, words", [
-    (0, "C D E A B", 2, "C → D holds"),                          # the exchange and the expectation at once
-    (0, "C E A D B", 3, "E → A holds"),                          # two steps in one, then one backwards
-    (0, "E C D A B", 1, "cannot come first: the chain starts at the goal's left side"),
-    (0, "C E D B A", 4, "D → B holds"),
-    (1, "D A C B", 2, "D → A holds (definition, linearity, log-product)"),
-    (1, "D C B A", 3, "C → B holds"),
+    # chains (every link holds: every item is the same value) that are not a right order
+    (0, "C D E A B", 2, "C → D holds (definition, exchange, expectation), but no right order goes"),  # at once
+    (0, "C A D E B", 2, "C → A holds"),                                    # the middle items backwards
+    (1, "D A C B", 2, "D → A holds (definition, linearity, log-product), but no right order goes this way"),
+])
+def test_a_chain_that_is_not_a_right_order_is_wrong_where_it_leaves_them(seed, index, answer, position,
+                                                                          words) -> None:
+    exercise, solution = seed[index]
+    order = tuple(answer.split())
+    graded = grade_answer(exercise, solution, order)
+    assert all(link.holds for link in graded.links) and order not in solution.right   # a chain, not a right order
+    assert not graded.right and graded.position == position
+    assert words in graded.reason and graded.reason.endswith("a step is skipped or taken backwards")
+
+
+def test_every_right_order_is_right(seed) -> None:
+    for exercise, solution in seed:
+        for order in solution.right:
+            graded = grade_answer(exercise, solution, order)
+            assert graded.right and (graded.position, graded.reason) == (None, "")
+            assert all(link.on_right_path for link in graded.links)
+
+
+@pytest.mark.parametrize("index, answer, position, words", [
+    (0, "E C D A B", 1, "E cannot come first: the chain starts at the goal's left side"),
+    (0, "B A D E C", 1, "B cannot come first"),
+    (1, "C D A B", 1, "C cannot come first"),
+    # the goal's right side before the end, where the answer also leaves the right order: that reason wins
+    (0, "C E D B A", 4, "B is the goal's right side"),
+    (1, "D C B A", 3, "B is the goal's right side"),
+    # it leaves the right order (at 3) before it stops being a chain (B at 4, before the end)
+    (0, "C E A B D", 3, "E → A holds"),
 ])
 def test_a_wrong_answer_breaks_at_the_first_wrong_position(seed, index, answer, position, words) -> None:
     exercise, solution = seed[index]
@@ -89,14 +115,30 @@ def test_the_command_solves_and_grades_the_seed() -> None:
 
 def test_the_command_grades_a_wrong_answer(tmp_path: Path) -> None:
     text = SEED.read_text(encoding="utf-8")
-    decomposition = text[text.index('exercise "Decomposition'):].replace("answer: D C A B", "answer: D A C B")
+    decomposition = text[text.index('exercise "Decomposition'):].replace("answer: D C A B", "answer: D C B A")
     path = tmp_path / "wrong.txt"
     path.write_text("use rl\n" + decomposition, encoding="utf-8")
     result = runner.invoke(app, ["order", str(path), "--format", "json"])
     assert result.exit_code == 1
     (exercise,) = json.loads(result.stdout)["exercises"]
     assert exercise["right"] == ["D C A B"] and exercise["chains"] == 2
-    assert exercise["answer"]["right"] is False and exercise["answer"]["position"] == 2
+    assert exercise["answer"]["right"] is False and exercise["answer"]["position"] == 3
+    assert "B is the goal's right side" in exercise["answer"]["reason"]
+
+
+def test_the_command_says_where_a_chain_leaves_the_right_order(tmp_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    decomposition = text[text.index('exercise "Decomposition'):].replace("answer: D C A B", "answer: D A C B")
+    path = tmp_path / "skipped.txt"
+    path.write_text("use rl\n" + decomposition, encoding="utf-8")
+    result = runner.invoke(app, ["order", str(path)])
+    assert result.exit_code == 1, result.output       # every link holds, but not in the right order
+    assert ("D A C B  ✗ position 2: D → A holds (definition, linearity, log-product), but no right order goes"
+            " this way: a step is skipped or taken backwards") in result.stdout
+    document = json.loads(runner.invoke(app, ["order", str(path), "--format", "json"]).stdout)
+    answer = document["exercises"][0]["answer"]
+    assert set(answer) == {"order", "line", "right", "position", "reason"}      # no other fields
+    assert (answer["order"], answer["right"], answer["position"]) == ("D A C B", False, 2)
 
 
 def test_without_a_goal_every_hamiltonian_path_is_a_chain(tmp_path: Path) -> None:
@@ -116,7 +158,8 @@ def test_no_right_order_when_an_item_is_wrong() -> None:
     assert solution.right == () and "no order" in solution.problem
     assert solution.links["A", "C"].verdict == "refuted" and solution.links["A", "C"].counterexample
     graded = grade_answer(exercise, solution, exercise.answer)
-    assert not graded.right and graded.position is None
+    # no order is a chain, and this answer breaks at its first link
+    assert not graded.right and graded.position == 2 and graded.reason.startswith("A → C does not hold")
 
 
 @pytest.mark.parametrize("text, message", [

@@ -16,7 +16,8 @@
     goal_reached = 4
     justification = "optional"    # "required": a valid step without `by` is charged justification_mismatch
     justification_mismatch = -0.5 # per valid step whose `by` is wrong (mismatch or no such rule)
-    max_steps = 12                # default: no cap
+    max_steps = 12                # the steps that earn points (e.g. your own solution's); default: no cap
+    max_score = 16                # default: valid_step · max_steps + goal_reached (see score.py)
     missing_citation = -1         # per rule of must_cite cited nowhere
     forbidden_citation = -1       # per rule of must_not_cite cited somewhere
     missing_step = -1             # per expression of required_steps that appears nowhere
@@ -30,7 +31,11 @@
     goal = "…"                    # default: the top-level goal
     items = { A = "…", B = "…" }
 
-How the rubric turns into a score is :mod:`pgverify.grading.score`.  Every
+How the rubric turns into a score is :mod:`pgverify.grading.score`.  The
+maximum score is fixed once here, for every student: ``max_score`` when given,
+else what ``max_steps`` valid steps and the goal earn; a derivation assignment
+whose valid steps earn points must set one of the two (without a cap the
+maximum would depend on how long each student's chain is).  Every
 mistake in the file is reported as an :class:`AssignmentError` naming the key.
 """
 
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -47,6 +52,7 @@ from .. import model as m
 from ..rules import lookup, suggest
 from ..semantics import build_context
 from ..syntax import LogicalLine, ParseFailure, parse_line, parse_source
+from .score import fixed_maximum
 
 MAX_ORDER_ITEMS = 8
 
@@ -69,11 +75,12 @@ class Rubric:
     missing_citation: Fraction = Fraction(-1)
     forbidden_citation: Fraction = Fraction(-1)
     missing_step: Fraction = Fraction(-1)
+    max_score: Fraction | None = None   # set by ``parse`` for every assignment (explicit or derived)
 
 
 POINT_KEYS = ("valid_step", "faulty_step", "unknown_step", "goal_reached", "justification_mismatch",
               "missing_citation", "forbidden_citation", "missing_step")
-RUBRIC_KEYS = POINT_KEYS + ("justification", "max_steps")
+RUBRIC_KEYS = POINT_KEYS + ("justification", "max_steps", "max_score")
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,7 @@ def parse(raw: bytes, path: str = "<assignment>") -> Assignment:
         raise AssignmentError(f"{path}: `goal` is missing (a derivation assignment needs one)")
     if order is not None and requirements:
         raise AssignmentError(f"{path}: [requirements] apply to derivations, not to an [order] exercise")
+    rubric = _with_maximum(rubric, order, where)
     return Assignment(title, preamble, goal_text, goal, rubric, requirements, declarations, order, path, raw)
 
 
@@ -247,7 +255,25 @@ def _rubric(table: dict[str, Any], where: _Where) -> Rubric:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise where.fail("rubric.max_steps", f"expected a positive whole number, got {value!r}")
         values["max_steps"] = value
+    if "max_score" in table:
+        value = table["max_score"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise where.fail("rubric.max_score", f"expected a positive number of points, got {value!r}")
+        values["max_score"] = Fraction(str(value))
     return Rubric(**values)
+
+
+def _with_maximum(rubric: Rubric, order: OrderItems | None, where: _Where) -> Rubric:
+    """The rubric with its fixed ``max_score`` (the same for every student)."""
+    if rubric.max_score is not None:
+        return rubric
+    links = len(order.labels) - 1 if order is not None else None
+    maximum = fixed_maximum(rubric, links)
+    if maximum is None:
+        raise where.fail("rubric", "set `max_steps` (how many valid steps earn points, e.g. the length of your"
+                                   " own solution) or `max_score`: the maximum score must be the same for every"
+                                   " student, whatever the length of their derivation")
+    return replace(rubric, max_score=maximum)
 
 
 def _rule_names(names: list[str], where: _Where, key: str) -> tuple[str, ...]:

@@ -1,9 +1,12 @@
 """Feedback a student can read: one Markdown file per submission, from its grade record.
 
-It shows the student's own derivation with each step marked, names the first
-mistake with its line, the catalogue's hint and the counterexample that
-refutes it, and breaks the score down by rubric line.  It never shows a
-correct step: the hint points the way, the student takes it.
+It shows the student's own derivation with each step marked and numbered,
+names the first mistake as "step N (line L)" (N counts the steps of the
+submission from 1; the record's ``first_error`` is the same step, counted from
+0), the mistake's catalogue name as ``pgverify explain NAME`` accepts it, the
+catalogue's hint and the counterexample that refutes it, and breaks the score
+down by rubric line.  It never shows a correct step: the hint points the way,
+the student takes it.
 """
 
 from __future__ import annotations
@@ -40,16 +43,18 @@ def render(assignment: Assignment, record: dict[str, Any]) -> str:
         out += [_block(message) for message in record["messages"]]
         return "\n".join(out).rstrip() + "\n"
     steps = record["steps"]
-    ordering = bool(steps) and "in_order" in steps[0]
+    ordering = bool(steps) and "from" in steps[0]
     out += ["## Your answer" if ordering else "## Your derivation", ""]
     if not steps:
         out += ["(no step found)", ""]
     else:
+        legend = ("✓ a step of a right order · ✗ a step that does not hold, skips a step or goes backwards"
+                  if ordering else "✓ valid · ✗ not valid · ? could not be decided")
         out += ["```", *(_answer_lines(steps) if ordering else _derivation_lines(steps, record["first_error"])),
-                "```", "", "✓ valid · ✗ not valid · ? could not be decided", ""]
+                "```", "", legend, ""]
     out += _first_mistake(record, ordering)
     out += _justifications(steps, assignment)
-    # an ordering answer's one message is the reason its chain breaks, shown above
+    # an ordering answer's one message is the reason it breaks, shown above
     notes = [] if ordering else list(record["messages"])
     if notes:
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
@@ -71,25 +76,33 @@ def _block(text: str) -> str:
     return f"- {first}\n\n  ```\n" + "\n".join(f"  {line}" for line in rest) + "\n  ```"
 
 
+def step_name(index: int, line: int) -> str:
+    """How people read a step: ``step N (line L)``, N counted from 1 (``index`` is 0-based, as in the records)."""
+    return f"step {index + 1} (line {line})"
+
+
 def _derivation_lines(steps: list[dict[str, Any]], first_error: int) -> list[str]:
     lines: list[str] = []
     title = None
-    width = max(len(str(s["line"])) for s in steps)
+    step_width = len(str(len(steps)))
+    line_width = max(len(str(s["line"])) for s in steps)
     for i, s in enumerate(steps):
+        prefix = f"{MARKS.get(s['verdict'], '?')} step {str(i + 1).rjust(step_width)}," \
+                 f" line {str(s['line']).rjust(line_width)}  "
         if s["derivation"] != title:
             title = s["derivation"]
             if lines:
                 lines.append("")
-            lines += [f"# {title}", f"{' ' * (width + 9)}{s['lhs']}"]
+            lines += [f"# {title}", f"{' ' * len(prefix)}{s['lhs']}"]
         flag = "   ← first mistake" if i == first_error else ""
-        lines.append(f"{MARKS.get(s['verdict'], '?')} line {str(s['line']).rjust(width)}  {s['text']}{flag}")
+        lines.append(f"{prefix}{s['text']}{flag}")
     return lines
 
 
 def _answer_lines(steps: list[dict[str, Any]]) -> list[str]:
     lines = [f"answer (line {steps[0]['line']}): {' '.join([steps[0]['from']] + [s['to'] for s in steps])}"]
-    for s in steps:
-        lines.append(f"{'✓' if s['in_order'] else '✗'} {s['from']} → {s['to']}")
+    for i, s in enumerate(steps, 1):
+        lines.append(f"{'✓' if s['on_right_order'] else '✗'} step {i}: {s['from']} → {s['to']}")
     return lines
 
 
@@ -98,16 +111,20 @@ def _first_mistake(record: dict[str, Any], ordering: bool) -> list[str]:
     if index < 0:
         if record["goal"] == "reached":
             return ["## Well done", "", "Every step is valid and the chain reaches the goal.", ""]
+        if ordering and record["messages"]:
+            reason = record["messages"][0]
+            return ["## The first mistake", "", reason[0].upper() + reason[1:] + ".", ""]
         return []
     s = record["steps"][index]
     out = ["## The first mistake", ""]
     if ordering:
         reason = next((msg for msg in record["messages"] if "position" in msg), "")
-        out += [f"Line {s['line']}: the step {s['from']} → {s['to']} breaks the chain.", ""]
+        out += [f"{step_name(index, s['line']).capitalize()}, the link {s['from']} → {s['to']}:", ""]
         if reason:
             out += [reason[0].upper() + reason[1:] + ".", ""]
     else:
-        out += [f"Line {s['line']}, step {index + 1}:", "", "```", s["text"], "```", ""]
+        out += [f"{step_name(index, s['line']).capitalize()}, the first step that is not valid:", "",
+                "```", s["text"], "```", ""]
         if s["verdict"] == "refuted":
             out += ["This step does not hold: its two sides are not equal in general.", ""]
         else:
@@ -118,7 +135,7 @@ def _first_mistake(record: dict[str, Any], ordering: bool) -> list[str]:
         out += [_counterexample(s["counterexample"]), ""]
     if s.get("diagnosis"):
         d = s["diagnosis"]
-        out += [f"**Mistake: {d['title']}** (`{d['name']}`)", "", f"*Hint:* {d['hint']}", ""]
+        out += [f"**Mistake: {d['title']}** (see `pgverify explain {d['name']}`)", "", f"*Hint:* {d['hint']}", ""]
     return out
 
 
@@ -137,7 +154,7 @@ def _value(v: Any) -> str:
 def _justifications(steps: list[dict[str, Any]], assignment: Assignment) -> list[str]:
     notes = []
     for s in steps:
-        if s["verdict"] not in ("proved", "checked") or "in_order" in s:
+        if s["verdict"] not in ("proved", "checked") or "from" in s:
             continue
         if s.get("justification") == "mismatch":
             notes.append(f"- line {s['line']}: the step is valid, but not by {', '.join(s['cited'])}")
@@ -154,6 +171,8 @@ def _score_table(record: dict[str, Any]) -> list[str]:
     for line in record["breakdown"]:
         if line["line"].startswith("clamped"):
             out.append(f"| {line['line']} (a score is never negative) | | | {line['points']} |")
+        elif line["line"].startswith("capped"):
+            out.append(f"| {line['line']} (a score never exceeds it) | | | {line['points']} |")
         else:
             out.append(f"| {line['line']} | {line['count']} | {line['points_each']} | {line['points']} |")
     out.append(f"| **total** | | | **{record['score']}** of {record['max_score']} |")

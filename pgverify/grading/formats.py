@@ -2,6 +2,13 @@
 
 Nothing here depends on how many workers ran or on the cache: the same
 records give the same bytes.
+
+``first_error`` is one step in every format, counted two ways: the machine
+formats (CSV, JSON) keep the 0-based index of the first refuted or unknown step
+(-1 when there is none), the convention of step-level benchmarks such as
+ProcessBench; the text table, like the feedback, says ``step N (line L)`` with N
+counted from 1, and says so under the table.  Mistakes are named by their
+catalogue name, the one ``pgverify explain NAME`` accepts.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import model as m
+from .feedback import step_name
 from .grade import ClassGrades
 from .order import AnswerGrade, Exercise, Solution
+from .score import number
 
 SCHEMA_VERSION = 1
 CSV_COLUMNS = ("student", "score", "max_score", "first_error", "goal", "faulty_steps", "unknown_steps", "status")
@@ -35,7 +44,8 @@ def grade_document(grades: ClassGrades) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
         "assignment": {"title": a.title, "goal": a.order.goal_text if a.order else a.goal_text,
-                       "kind": "order" if a.order else "derivation"},
+                       "kind": "order" if a.order else "derivation",
+                       "max_score": number(a.rubric.max_score) if a.rubric.max_score is not None else None},
         "seed": grades.seed,
         "submissions": records,
         "summary": {"submissions": len(records), **{s: status[s] for s in STATUSES},
@@ -69,6 +79,9 @@ def render_text(grades: ClassGrades) -> str:
         cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]),
                  row[3].ljust(widths[3]), row[4].ljust(widths[4]), row[5]]
         lines.append("  ".join(cells).rstrip())
+    if any(r["first_error"] >= 0 for r in records):
+        lines += ["", ("first error: step N counts a submission's steps from 1"
+                       " (the first_error of CSV and JSON counts from 0)")]
     lines += ["", "Score distribution"]
     scores = Counter(r["score"] for r in records)
     top = max(scores.values(), default=1)
@@ -87,6 +100,8 @@ def render_text(grades: ClassGrades) -> str:
         lines.append("  none named")
     for name, count in sorted(mistakes.items(), key=lambda item: (-item[1], item[0])):
         lines.append(f"  {count:>3} student{'s' if count != 1 else ' '}  {name}: {titles[name]}")
+    if mistakes:
+        lines.append("  (`pgverify explain NAME` describes a mistake and how to fix it)")
     statuses = Counter(r["status"] for r in records)
     lines += ["", "Summary: " + ", ".join(f"{statuses[s]} {s}" for s in STATUSES)
               + f"; goals reached {sum(1 for r in records if r['goal'] == 'reached')}/{len(records)}"]
@@ -97,7 +112,7 @@ def _first_error(record: dict[str, Any]) -> str:
     index = record["first_error"]
     if index < 0:
         return "-"
-    return f"step {index + 1} (line {record['steps'][index]['line']})" if index < len(record["steps"]) else str(index)
+    return step_name(index, record["steps"][index]["line"]) if index < len(record["steps"]) else str(index)
 
 
 GRADE_RENDERERS: dict[str, Callable[[ClassGrades], str]] = {
@@ -162,7 +177,8 @@ def render_order_text(path: str, outcomes: list[OrderOutcome], errors: list[m.Sy
             lines.append(f"    no right order: {s.problem}")
         else:
             plural = "s" if s.chains != 1 else ""
-            lines.append(f"    {s.chains} order{plural} with every link valid; the shortest chain"
+            shortest = "the shortest chains" if len(s.right) != 1 else "the shortest chain"
+            lines.append(f"    {s.chains} order{plural} with every link valid; right: {shortest}"
                          f" ({s.size} rule{'s' if s.size != 1 else ''} in all):")
             for order in s.right:
                 steps = " → ".join(order)

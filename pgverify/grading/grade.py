@@ -22,8 +22,10 @@ with a time limit per submission and a memory limit (``RLIMIT_AS``, set in the
 worker); a submission that runs out of time has status ``time-limit``, one
 that runs out of memory or kills its worker ``crashed``, and the others go on.
 Inside its worker a submission's steps run one after another (the worker is
-already one of ``--jobs`` processes under a limit).  Records are collected by
-position and sorted by student, so the output does not depend on ``--jobs``.
+already one of ``--jobs`` processes under a limit).  Each result is handled as
+soon as it arrives: written to the cache and counted by the progress callback
+(once per submission).  Records are kept by position and sorted by student, so
+the output does not depend on ``--jobs`` or on the order results arrive in.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -44,20 +47,13 @@ from ..report import step_record
 from ..semantics import Context, build_context
 from . import order as ordering
 from .assignment import Assignment, AssignmentError
-from .cache import DEFAULT_DIRECTORY, Cache, key
-from .score import (
-    Tally,
-    breakdown_records,
-    number,
-    score,
-    tally_steps,
-    ungraded_maximum,
-)
+from .cache import DEFAULT_DIRECTORY, LIMITED_STATUSES, Cache, key
+from .score import Tally, breakdown_records, number, score, tally_steps
 from .submissions import Submission
 
 GRADED, PARSE_ERROR, TIME_LIMIT, CRASHED = "graded", "parse-error", "time-limit", "crashed"
 FAULTY_VERDICTS = ("refuted", "unknown")
-CHUNK_PER_WORKER = 32      # submissions per worker between two progress updates
+OUT_OF_MEMORY = "it ran out of memory"
 
 
 @dataclass(frozen=True)
@@ -88,10 +84,20 @@ class ClassGrades:
 
 def grade_class(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
                 progress: Callable[[int, int], None] | None = None) -> ClassGrades:
-    """Grade every submission (cached ones are not graded again); raises AssignmentError for a broken [order]."""
+    """Grade every submission (cached ones are not graded again); raises AssignmentError for a broken [order].
+
+    ``progress(done, total)`` is called once before grading (``done`` counts the cached submissions)
+    and then once per submission graded now, as its result arrives; by then the result is cached.
+    """
     cache = Cache(options.cache_dir)
-    keys = [key(s.data, PurePosixPath(s.name).suffix, assignment.raw, options.seed) for s in submissions]
-    records: list[dict[str, Any] | None] = [None if s.problem else cache.get(k) for s, k in zip(submissions, keys)]
+    limits = (options.time_limit, options.memory_limit)
+    plain = [key(s.data, PurePosixPath(s.name).suffix, assignment.raw, options.seed) for s in submissions]
+    limited = [key(s.data, PurePosixPath(s.name).suffix, assignment.raw, options.seed, limits=limits)
+               for s in submissions]
+    # a file that was not read (too large, unreadable) has no bytes to key on: it is never cached
+    records: list[dict[str, Any] | None] = [
+        None if s.problem else cache.get(p) or cache.get(q, LIMITED_STATUSES)
+        for s, p, q in zip(submissions, plain, limited)]
     pending = [i for i, r in enumerate(records) if r is None]
     solution = None
     if assignment.order is not None and pending:
@@ -102,21 +108,26 @@ def grade_class(assignment: Assignment, submissions: list[Submission], options: 
     if pending:
         _warm_up(assignment, options, solution)
     parent = os.getpid()
-    workers = options.jobs or default_workers()
-    chunk = workers * CHUNK_PER_WORKER
     total, done = len(submissions), len(submissions) - len(pending)
     if progress is not None:
         progress(done, total)
-    for start in range(0, len(pending), chunk):
-        batch = pending[start:start + chunk]
-        jobs = [lambda s=submissions[i]: _in_worker(assignment, s, options, solution, parent) for i in batch]
-        for i, output in zip(batch, run_jobs(jobs, options.time_limit, workers)):
-            record = _as_record(output, assignment, options)
-            records[i] = record
-            cache.put(keys[i], record)
-        done += len(batch)
+
+    def arrived(position: int, output: Any) -> None:
+        nonlocal done
+        i = pending[position]
+        record = _as_record(output, assignment, options)
+        records[i] = record
+        if not submissions[i].problem:
+            if record["status"] in (GRADED, PARSE_ERROR):
+                cache.put(plain[i], record)
+            elif record["status"] == TIME_LIMIT or OUT_OF_MEMORY in record["messages"][0]:
+                cache.put(limited[i], record)  # another crash may come from outside: graded again next time
+        done += 1
         if progress is not None:
             progress(done, total)
+
+    jobs = [lambda s=submissions[i]: _in_worker(assignment, s, options, solution, parent) for i in pending]
+    run_jobs(jobs, options.time_limit, options.jobs or default_workers(), on_result=arrived)
     final = [_finish(s, r) for s, r in zip(submissions, records) if r is not None]
     return ClassGrades(assignment, options.seed, final, len(pending), cache.hits, solution)
 
@@ -164,7 +175,7 @@ def _as_record(output: Any, assignment: Assignment, options: GradeOptions) -> di
         return _not_graded(TIME_LIMIT, f"grading this submission took longer than the time limit of"
                                        f" {options.time_limit:g} s", assignment)
     if isinstance(output, Crashed):
-        why = "it ran out of memory" if "memory" in output.message else output.message
+        why = OUT_OF_MEMORY if "memory" in output.message else output.message
         return _not_graded(CRASHED, f"grading this submission stopped: {why}", assignment)
     return json.loads(json.dumps(output))  # the same values a cached record has, whatever their types were
 
@@ -288,16 +299,20 @@ def _grade_answer(assignment: Assignment, solution: ordering.Solution, text: str
     exercise = exercise_of(assignment)
     graded = ordering.grade_answer(exercise, solution, answer)
     steps = [_link_record(link, exercise, line) for link in graded.links]
-    in_order = [s["in_order"] for s in steps]
-    tally = Tally(steps=_answer_links(assignment), valid=sum(in_order),
-                  faulty=sum(1 for s in steps if not s["in_order"] and s["verdict"] != "unknown"),
-                  unknown=sum(1 for s in steps if not s["in_order"] and s["verdict"] == "unknown"),
+    # a link earns the valid-step points only on a right order: one that holds but skips a step or goes
+    # backwards is a wrong step of the exercise (every link between correct items holds)
+    tally = Tally(steps=len(steps), valid=sum(1 for s in steps if s["on_right_order"]),
+                  faulty=sum(1 for s in steps if not s["on_right_order"] and s["verdict"] != "unknown"),
+                  unknown=sum(1 for s in steps if not s["on_right_order"] and s["verdict"] == "unknown"),
                   goal_reached=graded.right)
     messages = [] if graded.right else [f"line {line}, position {graded.position}: {graded.reason}"
                                         if graded.position else graded.reason]
-    first_error = next((i for i, ok in enumerate(in_order) if not ok), -1)
-    if not graded.right and first_error == -1 and graded.position:
-        first_error = max(0, graded.position - 2)
+    # the first link off every right order, or the link into the position that breaks the answer
+    # (position 1: the first link; items left out: the last link), whichever comes first
+    first_error = -1
+    if not graded.right and steps:
+        into = max(0, graded.position - 2) if graded.position else len(steps)
+        first_error = min([i for i, s in enumerate(steps) if not s["on_right_order"]] + [into, len(steps) - 1])
     return _record(GRADED, tally, assignment, first_error, steps, messages, ordering_answer=True)
 
 
@@ -307,7 +322,8 @@ def _link_record(graded: ordering.LinkGrade, exercise: ordering.Exercise, line: 
     return {
         "line": line, "from": graded.source, "to": graded.target, "relation": "=",
         "verdict": link.verdict if link is not None else "unknown",
-        "in_order": graded.on_right_path,
+        "holds": graded.holds,                  # the link is a valid step
+        "on_right_order": graded.on_right_path,  # ... and a link of some right order
         "rules": list(link.rules) if link is not None else [],
         "lhs": exercise.text_of(graded.source) if known else "", "rhs": exercise.text_of(graded.target) if known else "",
         "message": link.message if link is not None else "not an item",
@@ -340,20 +356,14 @@ def _record(status: str, tally: Tally, assignment: Assignment, first_error: int,
 
 
 def _empty(assignment: Assignment, message: str) -> dict[str, Any]:
-    tally = Tally(steps=_answer_links(assignment))
-    return _record(GRADED, tally, assignment, -1, [], [message], ordering_answer=assignment.order is not None)
-
-
-def _answer_links(assignment: Assignment) -> int:
-    """The links of a full ordering answer (0 for a derivation assignment)."""
-    return len(assignment.order.labels) - 1 if assignment.order is not None else 0
+    return _record(GRADED, Tally(), assignment, -1, [], [message], ordering_answer=assignment.order is not None)
 
 
 def _not_graded(status: str, message: str | None, assignment: Assignment,
                 messages: list[str] | None = None) -> dict[str, Any]:
     return {
         "score": 0,
-        "max_score": number(ungraded_maximum(assignment.rubric, _answer_links(assignment))),
+        "max_score": number(_maximum(assignment)),
         "first_error": -1,
         "goal": "not-reached",
         "status": status,
@@ -364,6 +374,12 @@ def _not_graded(status: str, message: str | None, assignment: Assignment,
         "messages": ([message] if message else []) + (messages or []),
         "breakdown": [],
     }
+
+
+def _maximum(assignment: Assignment) -> Fraction:
+    """The assignment's fixed max_score (the same for every student: see ``score``)."""
+    assert assignment.rubric.max_score is not None, "the assignment fixes max_score when it is read"
+    return assignment.rubric.max_score
 
 
 def _where(issue: m.SyntaxIssue) -> str:

@@ -13,9 +13,10 @@ A file (``pgverify order FILE``)::
 Declarations before the first ``exercise`` hold for every exercise; those
 after it, for that exercise only.  An item is one line.
 
-**What counts as right.**  Every item of an equality chain has the same value,
-so "each consecutive pair is a valid step" alone would accept every order of
-the middle items.  So:
+**What counts as right.**  Every item of a correct equality chain equals
+every other, so every link between two correct items holds, and "each
+consecutive pair is a valid step" alone would accept every order of the middle
+items.  The exercise asks for the logical order, so the order itself is graded:
 
 * a *link* X → Y **holds** when ``X = Y`` is proved or checked (exactly as a
   step of ``check``: symbolic proof, random finite models);
@@ -32,9 +33,20 @@ the middle items.  So:
 * the **right orders** are the chains of least total size: the derivation
   that goes one rule at a time, never two at once or backwards.
 
-An answer is right when it is a right order; otherwise the position that
-breaks it is the first position at which no right order begins as the answer
-does.  Links are symmetric (an equality read backwards is the same equality),
+**An answer is right exactly when it is one of the right orders.**  Otherwise
+it is wrong at the *first* position that breaks it, the earlier of
+
+* the first position at which no right order begins as the answer does (the
+  reason: "X → Y holds, but no right order goes this way: a step is skipped
+  or taken backwards"), and
+* the first position at which the answer is not even a chain: a wrong first
+  item, a link that does not hold (with the mistake it makes, when the
+  catalogue names one), the goal's right side before the end, a wrong last
+  item.  This is the reason given when it comes first (or at the same
+  position), and it is how an answer is placed when no order is a chain (an
+  item is wrong).
+
+Links are symmetric (an equality read backwards is the same equality),
 so each unordered pair is proved once; a link that fails is checked in both
 directions, for the counterexample and the named mistake of each.
 """
@@ -102,7 +114,7 @@ class Solution:
     start: str | None                       # the item written like the goal's left side
     end: str | None
     chains: int                             # orders whose every link holds (and that meet the goal)
-    right: tuple[tuple[str, ...], ...]      # the chains of least total size
+    right: tuple[tuple[str, ...], ...]      # the chains of least total size: the only right answers
     size: int | None
     problem: str = ""                       # why there is no right order, when there is none
 
@@ -114,10 +126,14 @@ class LinkGrade:
     link: Link | None                       # None when a label is no item
     on_right_path: bool                     # X → Y is a link of some right order
 
+    @property
+    def holds(self) -> bool:
+        return self.link is not None and self.link.holds
+
 
 @dataclass(frozen=True)
 class AnswerGrade:
-    right: bool
+    right: bool                             # the answer is one of the right orders
     position: int | None                    # 1-based position of the first item that breaks the chain
     reason: str
     links: tuple[LinkGrade, ...] = field(default_factory=tuple)
@@ -344,7 +360,8 @@ def _chains(labels: tuple[str, ...], links: dict[tuple[str, str], Link], start: 
 
 
 def grade_answer(exercise: Exercise, solution: Solution, answer: tuple[str, ...]) -> AnswerGrade:
-    """Right, or the first position that breaks the chain and why (no right order is shown)."""
+    """Right when the answer is one of the right orders, else the first position that breaks it and why
+    (the module docstring); no right order is shown."""
     links = tuple(_link_grade(a, b, solution) for a, b in itertools.pairwise(answer))
     for position, label in enumerate(answer, 1):
         if label not in exercise.labels:
@@ -355,13 +372,23 @@ def grade_answer(exercise: Exercise, solution: Solution, answer: tuple[str, ...]
     missing = [label for label in exercise.labels if label not in answer]
     if missing:
         return AnswerGrade(False, len(answer) + 1, f"the answer leaves out {', '.join(missing)}", links)
-    if not solution.right:
-        return AnswerGrade(False, None, solution.problem, links)
+    if exercise.goal is not None and (solution.start is None or solution.end is None):
+        return AnswerGrade(False, None, solution.problem, links)  # the ends cannot be judged
     if answer in solution.right:
         return AnswerGrade(True, None, "", links)
-    position = next(k for k in range(1, len(answer) + 1)
-                    if not any(order[:k] == answer[:k] for order in solution.right))
-    return AnswerGrade(False, position, _why(exercise, solution, answer, position), links)
+    # the first position where no right order begins as the answer does (None when there is no right
+    # order: an item is wrong), and the first where the answer is not even a chain (None when it is one);
+    # the earlier breaks the answer, and at the same position the second says more
+    prefix = None
+    if solution.right:
+        prefix = next(k for k in range(1, len(answer) + 1)
+                      if not any(order[:k] == answer[:k] for order in solution.right))
+    broken = _first_break(exercise, solution, answer)
+    if broken is not None and (prefix is None or broken[0] <= prefix):
+        return AnswerGrade(False, *broken, links)
+    if prefix is None:          # a chain while no order is right: cannot happen (some chain has least size)
+        return AnswerGrade(False, None, solution.problem, links)
+    return AnswerGrade(False, prefix, _off_the_right_orders(solution, answer, prefix), links)
 
 
 def _link_grade(a: str, b: str, solution: Solution) -> LinkGrade:
@@ -369,23 +396,36 @@ def _link_grade(a: str, b: str, solution: Solution) -> LinkGrade:
     return LinkGrade(a, b, solution.links.get((a, b)), on_path)
 
 
-def _why(exercise: Exercise, solution: Solution, answer: tuple[str, ...], position: int) -> str:
+def _off_the_right_orders(solution: Solution, answer: tuple[str, ...], position: int) -> str:
+    """Why a chain leaves every right order at ``position`` (every link before it holds)."""
     label = answer[position - 1]
-    if position == 1:
-        if exercise.goal is not None:
-            return f"{label} cannot come first: the chain starts at the goal's left side, {m.show(exercise.goal.lhs)}"
-        return f"no shortest chain starts at {label}"
+    if position == 1:                       # with a goal the first item is the goal's left side: no goal here
+        return f"no right order starts at {label}"
     before = answer[position - 2]
     link = solution.links[before, label]
-    if not link.holds:
-        why = f"{before} → {label} does not hold"
-        if link.verdict == UNKNOWN:
-            why = f"{before} → {label} could not be shown to hold ({link.message})"
-        if link.diagnosis:
-            why += f": {link.diagnosis['title']}"
-        return why
-    if position == len(answer) and exercise.goal is not None and label != solution.end:
-        return f"the chain ends at the goal's right side, {m.show(exercise.goal.rhs)}, not at {label}"
     rules = ", ".join(link.rules) if link.rules else "as written"
-    return (f"{before} → {label} holds ({rules}), but no shortest chain through all the items goes this way:"
+    return (f"{before} → {label} holds ({rules}), but no right order goes this way:"
             " a step is skipped or taken backwards")
+
+
+def _first_break(exercise: Exercise, solution: Solution, answer: tuple[str, ...]) -> tuple[int, str] | None:
+    """The first position of a full answer that breaks the chain and why; None when it is a chain."""
+    goal = exercise.goal
+    if goal is not None and answer[0] != solution.start:
+        return 1, f"{answer[0]} cannot come first: the chain starts at the goal's left side, {m.show(goal.lhs)}"
+    for position in range(2, len(answer) + 1):
+        before, label = answer[position - 2], answer[position - 1]
+        link = solution.links[before, label]
+        if not link.holds:
+            why = f"{before} → {label} does not hold"
+            if link.verdict == UNKNOWN:
+                why = f"{before} → {label} could not be shown to hold ({link.message})"
+            if link.diagnosis:
+                why += f": {link.diagnosis['title']} (see `pgverify explain {link.diagnosis['name']}`)"
+            return position, why
+        if goal is not None and label == solution.end and position < len(answer):
+            return position, (f"{label} is the goal's right side, {m.show(goal.rhs)}: the chain ends there,"
+                              " so it comes last")
+    if goal is not None and answer[-1] != solution.end:
+        return len(answer), f"the chain ends at the goal's right side, {m.show(goal.rhs)}, not at {answer[-1]}"
+    return None

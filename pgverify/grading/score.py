@@ -1,32 +1,41 @@
-"""The rubric as arithmetic: a submission's tally of steps → its score, its maximum and the breakdown.
+"""The rubric as arithmetic: a submission's tally of steps → its score, the fixed maximum and the breakdown.
 
-With V valid steps (proved or checked), F refuted, U unknown, N steps in all,
-J valid steps charged for their justification, G = 1 when the goal is reached
-(else 0), and C, X, S the rules of ``must_cite`` not cited, the rules of
-``must_not_cite`` cited and the ``required_steps`` missing::
+With V valid steps (proved or checked), F refuted, U unknown, J valid steps
+charged for their justification, G = 1 when the goal is reached (else 0), and
+C, X, S the rules of ``must_cite`` not cited, the rules of ``must_not_cite``
+cited and the ``required_steps`` missing::
 
     raw       = valid_step · min(V, max_steps)
               + faulty_step · F + unknown_step · U
               + justification_mismatch · J
               + goal_reached · G
               + missing_citation · C + forbidden_citation · X + missing_step · S
-    score     = max(0, raw)
-    max_score = valid_step · min(N, max_steps) + goal_reached
+    max_score = [rubric] max_score, when the assignment sets it; else
+                valid_step · max_steps + goal_reached          (a derivation)
+                valid_step · min(L, max_steps) + goal_reached  (an ordering exercise of L + 1 items: L links)
+    score     = min(max_score, max(0, raw))
 
 Decisions:
 
-* **Clamped at 0.** A score is never negative: a submission full of faulty
-  steps scores 0, like one that does not parse.  The breakdown still shows
-  every line, and the raw sum when the clamp applied.
-* **max_score** is what *this* submission would score if each of its steps
-  were valid and justified, its goal reached and every requirement met; so a
-  correct derivation of any length scores its maximum.  Without ``max_steps``
-  there is no cap.  A submission that was not graded (parse error, time limit,
-  crash, no step) has ``max_score = goal_reached``; an ordering answer always
-  has N = items - 1 links.
+* **max_score is a property of the assignment**, fixed once when it is read
+  (:func:`fixed_maximum`) and the same for every student, whatever the length
+  of their derivation and whether it was graded at all (a parse error, a time
+  limit, a crash score 0 of the same maximum).  So scores of one class compare
+  and a spreadsheet can divide by one number.  ``max_steps`` is "how many valid
+  steps earn points": set it to the length of your own solution.  A derivation
+  assignment whose valid steps earn points must set ``max_steps`` or
+  ``max_score`` (without either, the only maximum would be each student's own
+  length, which is what made it vary).  An ordering answer always has L links,
+  so its maximum needs neither.
+* **Clamped to [0, max_score].** A score is never negative: a submission full
+  of faulty steps scores 0, like one that does not parse.  Nor does it exceed
+  the maximum (possible only with an explicit ``max_score`` below what the
+  steps and the goal earn).  The breakdown still shows every line, and the
+  clamp as a last line when it applied.
 * **max_steps** caps the steps that *earn* points (a long chain of trivial
   steps cannot outscore reaching the goal); faulty and unknown steps are
-  charged wherever they are.
+  charged wherever they are.  A correct derivation shorter than ``max_steps``
+  scores below the maximum: each valid step is worth ``valid_step``.
 * **Justification.**  The justification line applies to valid steps only (a
   refuted or unknown step is charged already): a valid step whose ``by`` is
   wrong (``mismatch``, ``unknown-rule``) is charged ``justification_mismatch``;
@@ -34,7 +43,7 @@ Decisions:
   a step still counts as valid: the mathematics is right, the write-up is not,
   and ``first_error`` stays about the mathematics.
 * An ordering answer has no justification and no requirements: those lines
-  are left out of its breakdown.
+  are left out of its breakdown.  Its valid steps are its links that hold.
 * Points are exact fractions (``0.1`` is one tenth); a whole number is
   reported as an integer.
 """
@@ -43,8 +52,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from .assignment import Rubric
+if TYPE_CHECKING:  # the assignment module uses this one to fix max_score
+    from .assignment import Rubric
 
 VALID_VERDICTS = ("proved", "checked")
 BAD_JUSTIFICATIONS = ("mismatch", "unknown-rule")
@@ -96,7 +107,8 @@ def tally_steps(steps: list[dict], rubric: Rubric) -> Tally:
 
 def score(tally: Tally, rubric: Rubric, with_requirements: bool = True, with_justification: bool = True) -> Score:
     """Apply the rubric (the formula of the module docstring); lines that cannot apply may be left out."""
-    cap = rubric.max_steps if rubric.max_steps is not None else tally.steps
+    assert rubric.max_score is not None, "the assignment fixes max_score when it is read"
+    cap = rubric.max_steps if rubric.max_steps is not None else tally.valid
     earning = min(tally.valid, cap)
     label = "valid steps" + (f" (at most {rubric.max_steps} earn points)" if tally.valid > cap else "")
     lines = [
@@ -114,15 +126,25 @@ def score(tally: Tally, rubric: Rubric, with_requirements: bool = True, with_jus
             _line("required steps missing", len(tally.missing_steps), rubric.missing_step),
         ]
     raw = sum((line.points for line in lines), Fraction(0))
-    maximum = rubric.valid_step * min(tally.steps, cap) + rubric.goal_reached
-    return Score(max(Fraction(0), raw), maximum, raw, tuple(lines))
+    maximum = rubric.max_score
+    return Score(min(maximum, max(Fraction(0), raw)), maximum, raw, tuple(lines))
 
 
-def ungraded_maximum(rubric: Rubric, steps: int = 0) -> Fraction:
-    """max_score of a submission that could not be graded: ``steps`` is 0 for a derivation (no step to
-    count), the number of links of a full answer for an ordering exercise."""
-    cap = rubric.max_steps if rubric.max_steps is not None else steps
-    return rubric.valid_step * min(steps, cap) + rubric.goal_reached
+def fixed_maximum(rubric: Rubric, links: int | None = None) -> Fraction | None:
+    """The max_score the rubric gives (the formula of the module docstring), ignoring an explicit one.
+
+    ``links`` is the number of links of a full ordering answer (None for a derivation).  None when
+    there is no fixed maximum: a derivation whose valid steps earn points without ``max_steps``.
+    """
+    earning = rubric.max_steps
+    if links is not None:
+        earning = links if earning is None else min(earning, links)
+    step_points = max(Fraction(0), rubric.valid_step)
+    if earning is None:
+        if step_points:
+            return None
+        earning = 0
+    return step_points * earning + max(Fraction(0), rubric.goal_reached)
 
 
 def _line(label: str, count: int, each: Fraction) -> Line:
@@ -139,6 +161,7 @@ def breakdown_records(result: Score) -> list[dict]:
     records = [{"line": line.label, "count": line.count, "points_each": number(line.each),
                 "points": number(line.points)} for line in result.lines]
     if result.total != result.raw:
-        records.append({"line": "clamped at 0", "count": 1, "points_each": number(result.total - result.raw),
+        label = "clamped at 0" if result.raw < 0 else "capped at max_score"
+        records.append({"line": label, "count": 1, "points_each": number(result.total - result.raw),
                         "points": number(result.total - result.raw)})
     return records
