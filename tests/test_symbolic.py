@@ -1,4 +1,4 @@
-"""Tests of the symbolic engine (``pgverify.symbolic``): soundness first, then what it proves.
+"""Tests of the symbolic engine (``pgverify.kernel``): soundness first, then what it proves.
 
 * every step an example file marks ``# expect: refuted`` is never proved, with every rule or
   with the rules it cites (the shared examples, and every file under proofs/ and tests/cases/);
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pgverify import falsify, rules
 from pgverify import model as m
 from pgverify.semantics import Context, build_context
-from pgverify.symbolic import RULE_NAMES, Proof, normal_form, prove
+from pgverify.kernel import RULE_NAMES, Proof, normal_form, prove
 from pgverify.syntax import parse_expression, parse_file, parse_source
 
 ROOT = Path(__file__).resolve().parent.parent

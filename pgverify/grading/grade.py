@@ -153,7 +153,10 @@ def _limit_memory(mebibytes: int) -> None:
 
 def _warm_up(assignment: Assignment, options: GradeOptions, solution: ordering.Solution | None) -> None:
     """Grade a trivial submission in the parent: what it loads and caches, every forked worker inherits."""
-    from .. import diagnose, symbolic  # noqa: F401 - loaded once, before the workers fork
+    from .. import diagnose  # noqa: F401 - loaded once, before the workers fork
+    from ..checker import load_kernel
+
+    load_kernel()
 
     trivial = b"answer:\n" if assignment.order is not None else b"claim 1 + 1 = 2   by algebra\n"
     grade_submission(assignment, "warm-up.pgv", trivial, options, solution)
