@@ -22,10 +22,11 @@ from typing import Any
 import time
 
 from . import falsify, rules
+from .falsify import jets
 from .conditions import VIOLATED, ledger
 from .diagnose import diagnose
 from . import model as m
-from .limits import Crashed, TimedOut, run_inline, run_jobs
+from .limits import DIAGNOSIS_SHARE, Crashed, TimedOut, run_inline, run_jobs
 from .semantics import Context, build_context
 
 PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
@@ -197,7 +198,7 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
         if outcome.evaluator is not None:
             result.difference = locate_difference(step.previous, step.expr, outcome.evaluator)
         result.diagnosis = diagnose(step.previous, step.expr, step.relation, ctx, options.seed,
-                                    deadline=started + 0.5 * options.time_limit,
+                                    deadline=started + DIAGNOSIS_SHARE * options.time_limit,
                                     cited=tuple(citation.rules) if citation else ())
         _judge_citation(result, citation, step, ctx, valid=False)
         return result
@@ -293,9 +294,10 @@ def _differing_child(a: m.Expr, b: m.Expr, ev: falsify.Evaluator) -> tuple[m.Exp
         return None
     if isinstance(a, (m.Call, m.Name, m.Num, m.Size, m.Placeholder)):
         return None
-    pairs = list(zip(falsify._children(a), falsify._children(b)))
-    if len(falsify._children(a)) != len(falsify._children(b)):
+    children_a, children_b = m.children(a), m.children(b)
+    if len(children_a) != len(children_b):
         return None
+    pairs = list(zip(children_a, children_b))
     differing = [(x, y) for x, y in pairs if not _same(x, y, ev)]
     return differing[0] if len(differing) == 1 else None
 
@@ -307,9 +309,7 @@ def _same(x: m.Expr, y: m.Expr, ev: falsify.Evaluator) -> bool:
         vx, vy = ev.real(x, falsify.Env()), ev.real(y, falsify.Env())
     except Exception:  # noqa: BLE001 - not evaluable on its own (bound variables): compare as text
         return False
-    from .jets import value
-
-    return falsify._close(value(vx), value(vy))
+    return falsify.close(jets.value(vx), jets.value(vy))
 
 
 # --------------------------------------------------------------------------- goals

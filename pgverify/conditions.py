@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import model as m
-from .diagnose import _is_dist_call, nodes
+from .model import nodes
 from .rules import lookup
 from .semantics import Context
 
@@ -95,7 +95,7 @@ def _positive(e: m.Expr, ctx: Context) -> bool:
     if isinstance(e, m.Pow):
         return _positive(e.base, ctx)
     if isinstance(e, m.Call):
-        if _is_dist_call(e, ctx):
+        if ctx.is_distribution_call(e):
             return True
         c = ctx.canonical_call(e)
         info = ctx.function(c.func.key(), len(c.all_args))

@@ -100,7 +100,7 @@ def transform(e: m.Expr, fn: Callable[[m.Expr], m.Expr | None]) -> m.Expr:
 
 def nodes(e: m.Expr) -> Iterator[m.Expr]:
     yield e
-    for child in falsify._children(e):
+    for child in m.children(e):
         yield from nodes(child)
 
 
@@ -162,10 +162,7 @@ def _variants(sources: tuple[m.Expr, ...], rewrite: Callable[[m.Expr], m.Expr | 
 
 
 def _is_dist_call(e: m.Expr, ctx: Context) -> bool:
-    if not isinstance(e, m.Call):
-        return False
-    c = ctx.canonical_call(e)
-    return ctx.function(c.func.key(), len(c.all_args)).kind == "dist" or c.func.key() == TRAJECTORY_DIST
+    return ctx.is_distribution_call(e)
 
 
 def _mentions_action(e: m.Expr) -> bool:

@@ -8,6 +8,7 @@ expressions into values and sympy objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from fractions import Fraction
@@ -339,6 +340,33 @@ class SourceFile:
     errors: tuple[SyntaxIssue, ...]
     lines: tuple[str, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def children(e: Expr) -> list[Expr]:
+    """The sub-expressions of ``e`` in field order (a tuple field contributes each of its expressions).
+
+    This is the one definition of an expression's children: every walk over the tree goes through it.
+    """
+    out: list[Expr] = []
+    for name in e.__dataclass_fields__:
+        if name == "span":
+            continue
+        v = getattr(e, name)
+        if isinstance(v, Expr):
+            out.append(v)
+        elif isinstance(v, tuple):
+            out.extend(x for x in v if isinstance(x, Expr))
+    return out
+
+
+def nodes(e: Expr) -> Iterator[Expr]:
+    """``e`` and every expression inside it, parents before children."""
+    yield e
+    for child in children(e):
+        yield from nodes(child)
 
 
 # --------------------------------------------------------------------------- display

@@ -190,6 +190,13 @@ class Context:
             return m.Call(call.func, (m.Name("θ", span=args[0].span),), span=call.span)
         return call
 
+    def is_distribution_call(self, e: m.Expr) -> bool:
+        """Whether ``e`` is a probability of a declared distribution (``π_θ(a|s)``, ``Pr_θ(τ)``)."""
+        if not isinstance(e, m.Call):
+            return False
+        c = self.canonical_call(e)
+        return self.function(c.func.key(), len(c.all_args)).kind == "dist" or c.func.key() == TRAJECTORY_DIST
+
     def is_trajectory_dist(self, dist: m.Expr) -> bool:
         """``π_θ``, ``Pr_θ``, ``p_θ``, ``P(·|θ)`` as an expectation's distribution over τ."""
         if not self.rl:
