@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any
 
 from . import falsify
 from . import model as m
+from .model import nodes, transform
 from .rules import misconception, misconceptions_for
 from .semantics import TRAJECTORY_DIST, Context, FunctionInfo, objective_definition, trajectory_definition
 
@@ -76,32 +76,6 @@ def _agree(a: m.Expr, b: m.Expr, relation: str, ctx: Context, seed: int) -> bool
 
 
 # --------------------------------------------------------------------------- tree helpers
-
-
-def transform(e: m.Expr, fn: Callable[[m.Expr], m.Expr | None]) -> m.Expr:
-    """Rebuild ``e`` bottom-up, replacing each node for which ``fn`` returns an expression."""
-    changes: dict[str, Any] = {}
-    for field in e.__dataclass_fields__:
-        if field == "span":
-            continue
-        value = getattr(e, field)
-        if isinstance(value, m.Expr):
-            new = transform(value, fn)
-            if new is not value:
-                changes[field] = new
-        elif isinstance(value, tuple) and any(isinstance(x, m.Expr) for x in value):
-            items = tuple(transform(x, fn) if isinstance(x, m.Expr) else x for x in value)
-            if any(a is not b for a, b in zip(items, value)):
-                changes[field] = items
-    node = replace(e, **changes) if changes else e
-    out = fn(node)
-    return node if out is None else out
-
-
-def nodes(e: m.Expr) -> Iterator[m.Expr]:
-    yield e
-    for child in m.children(e):
-        yield from nodes(child)
 
 
 def substitute(e: m.Expr, mapping: dict[str, m.Expr]) -> m.Expr:
