@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 from pgverify import falsify, rules
 from pgverify import model as m
 from pgverify.semantics import Context, build_context
-from pgverify.kernel import RULE_NAMES, Proof, normal_form, prove
+from pgverify.kernel import Proof, normal_form, prove, rule_names
 from pgverify.syntax import parse_expression, parse_file, parse_source
+
+RULE_NAMES = rule_names()  # every catalogue rule the kernel can apply
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path("/work/shared/examples")

@@ -88,8 +88,8 @@ equals the other identically is an unbiased estimate of it.
 
 from __future__ import annotations
 
-from .normalize import ALL_CAPABILITIES, RULE_NAMES, capabilities
+from .normalize import rule_names
 from .prove import normal_form, prove
 from .terms import Proof, Unsupported
 
-__all__ = ["ALL_CAPABILITIES", "RULE_NAMES", "Proof", "Unsupported", "capabilities", "normal_form", "prove"]
+__all__ = ["Proof", "Unsupported", "normal_form", "prove", "rule_names"]

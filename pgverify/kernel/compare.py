@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sympy as sp  # type: ignore[import-untyped]
 
+from ..rules.base import ALGEBRAIC_COMPARISON
 from .terms import MAX_UNROLL, Grad, Sum, Weight, canon, distribute, is_positive, outer, range_length, split_factors
 
 __all__ = ["freeze", "same"]
@@ -26,14 +27,14 @@ def freeze(e: sp.Expr, table: dict[sp.Expr, sp.Symbol]) -> sp.Expr:
     return e.func(*[freeze(a, table) for a in e.args])
 
 
-def same(a: sp.Expr, b: sp.Expr, caps: frozenset[str]) -> bool:
+def same(a: sp.Expr, b: sp.Expr, options: frozenset[str]) -> bool:
     """Are the two normal forms equal (structurally, or with ``algebra`` up to sympy's algebra)?"""
     if a == b:
         return True
     difference = a - b
     if difference == 0:
         return True
-    if "expand" not in caps:
+    if ALGEBRAIC_COMPARISON not in options:
         return False
     frozen = freeze(difference, {})
     expanded = sp.expand(frozen, power_base=False, log=False)

@@ -17,7 +17,8 @@ from sympy.core.function import AppliedUndef  # type: ignore[import-untyped]
 from .. import model as m
 from ..semantics import Context
 from .compare import same
-from .normalize import ALL_CAPABILITIES, Normalizer, capabilities
+from ..rules.base import UNFOLD_DISTRIBUTIONS
+from .normalize import Normalizer, Switches, all_switches, rewrite_named, switches
 from .terms import Proof, Unsupported, canon
 from .translate import Translator
 
@@ -94,10 +95,10 @@ def _instance(found: dict | None, bound: set[sp.Symbol]) -> dict | None:
 # --------------------------------------------------------------------------- the entry point
 
 
-def _strategies(caps: frozenset[str]) -> list[frozenset[str]]:
+def _strategies(caps: Switches) -> list[Switches]:
     """Normal forms to try: keep normalized distributions folded first, then unfold them too."""
-    if "unfold-dist" in caps:
-        return [caps - {"unfold-dist"}, caps]
+    if UNFOLD_DISTRIBUTIONS in caps.options:
+        return [caps.without(UNFOLD_DISTRIBUTIONS), caps]
     return [caps]
 
 
@@ -118,18 +119,18 @@ def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozense
     if canon(left) == canon(right):
         return Proof(True)
     if rules is None:
-        caps, lemma_names = ALL_CAPABILITIES, []
+        caps, lemma_names = all_switches(), []
     else:
-        caps = capabilities(rules)
+        caps = switches(rules)
         lemma_names = sorted(r for r in rules if r in ctx.lemmas)
         if lemma_names:
-            caps |= {"sum-linear"}
+            caps |= Switches(frozenset({rewrite_named("split_sum")}), frozenset())  # sums split to expose a lemma
     remaining = ""
     for attempt in _strategies(caps):
         norm = Normalizer(tr, attempt)
         try:
             a, b = canon(norm.run(left)), canon(norm.run(right))
-            if same(a, b, attempt):
+            if same(a, b, attempt.options):
                 return Proof(True, rules_used=_used(norm, a, b))
             if lemma_names and _by_lemmas(tr, ctx, lemma_names, norm, a, b, attempt):
                 return Proof(True, rules_used=tuple(sorted(norm.used | set(lemma_names))))
@@ -150,7 +151,7 @@ def _used(norm: Normalizer, a: sp.Expr, b: sp.Expr) -> tuple[str, ...]:
 
 
 def _by_lemmas(tr: Translator, ctx: Context, names: list[str], norm: Normalizer, a: sp.Expr, b: sp.Expr,
-               caps: frozenset[str]) -> bool:
+               caps: Switches) -> bool:
     """Rewrite both sides with the cited lemmas (all forward, all backward, then one at a time)."""
     pairs = _lemma_rewrites(tr, ctx, names, norm)
     forward = [f for f, _ in pairs if f is not None]
@@ -162,7 +163,7 @@ def _by_lemmas(tr: Translator, ctx: Context, names: list[str], norm: Normalizer,
             a2, b2 = _rewrite_with(a2, pattern, replacement), _rewrite_with(b2, pattern, replacement)
         if (a2, b2) == (a, b):
             continue
-        if same(canon(norm.run(a2)), canon(norm.run(b2)), caps):
+        if same(canon(norm.run(a2)), canon(norm.run(b2)), caps.options):
             return True
     return False
 
@@ -170,5 +171,5 @@ def _by_lemmas(tr: Translator, ctx: Context, names: list[str], norm: Normalizer,
 def normal_form(expr: m.Expr, ctx: Context, rules: frozenset[str] | None = None) -> sp.Expr:
     """The normal form the engine compares (for debugging and reports)."""
     tr = Translator(ctx)
-    caps = ALL_CAPABILITIES if rules is None else capabilities(rules)
+    caps = all_switches() if rules is None else switches(rules)
     return canon(Normalizer(tr, caps).run(tr.side(expr)))

@@ -36,7 +36,7 @@ from pgverify.rules import (
     rl,
     score,
 )
-from pgverify.rules.base import Misconception, Rule
+from pgverify.rules.base import KERNEL_OPTIONS, Misconception, Rewrite, Rule
 from pgverify.rules.misconceptions import MISCONCEPTIONS
 
 __all__ = [
@@ -44,7 +44,11 @@ __all__ = [
     "RULES",
     "CatalogueError",
     "Misconception",
+    "REWRITES",
+    "Rewrite",
     "Rule",
+    "is_rule",
+    "rewrite_named",
     "lookup",
     "misconception",
     "misconceptions_for",
@@ -68,6 +72,16 @@ RULES: tuple[Rule, ...] = (
     + dynamics.RULES
     + estimation.RULES
     + rl.RULES
+)
+
+# Every rule's own rewrites, from the modules that define them.
+REWRITES: tuple[Rewrite, ...] = (
+    basics.REWRITES
+    + probability.REWRITES
+    + logs.REWRITES
+    + calculus.REWRITES
+    + score.REWRITES
+    + dynamics.REWRITES
 )
 
 # --------------------------------------------------------------------------
@@ -166,9 +180,39 @@ def _build_index(rules: Iterable[Rule]) -> dict[str, Rule]:
     return index
 
 
+def _index_rewrites(rewrites: Iterable[Rewrite], rules: Iterable[Rule]) -> dict[str, Rewrite]:
+    """Index rewrites by name, checking that every rule lists known rewrites and options.
+
+    Raises:
+        CatalogueError: two rewrites share a name, a rule lists an unknown
+            rewrite or kernel option, a rewrite credits an unknown rule, or a
+            rule has neither a rewrite nor a reason for having none.
+    """
+    by_name: dict[str, Rewrite] = {}
+    for entry in rewrites:
+        if entry.name in by_name:
+            raise CatalogueError(f"two rewrites are named {entry.name!r}")
+        if not entry.statement:
+            raise CatalogueError(f"rewrite {entry.name!r} has no docstring stating it")
+        by_name[entry.name] = entry
+    names = {entry.name for entry in rules}
+    for entry in rules:
+        unknown = [r for r in entry.rewrites if r not in by_name]
+        unknown += sorted(set(entry.kernel_options) - KERNEL_OPTIONS)
+        if unknown:
+            raise CatalogueError(f"rule {entry.name!r} lists unknown rewrites or options {unknown!r}")
+        if not (entry.rewrites or entry.kernel_options) and not entry.no_rewrite_because:
+            raise CatalogueError(f"rule {entry.name!r} has no rewrite and does not say why")
+    for entry in by_name.values():
+        if not set(entry.credits) <= names:
+            raise CatalogueError(f"rewrite {entry.name!r} credits unknown rules {entry.credits!r}")
+    return by_name
+
+
 _INDEX: dict[str, Rule] = _build_index(RULES)
 _COMPACT_INDEX: dict[str, Rule] = {_compact(k): r for k, r in _INDEX.items()}
 _BY_NAME: dict[str, Rule] = {entry.name: entry for entry in RULES}
+_REWRITES_BY_NAME: dict[str, Rewrite] = _index_rewrites(REWRITES, RULES)
 
 
 def _check_misconceptions(entries: Iterable[Misconception]) -> dict[str, Misconception]:
@@ -224,6 +268,16 @@ def rule(name: str) -> Rule:
             use :func:`lookup` for user text).
     """
     return _BY_NAME[name]
+
+
+def is_rule(name: str) -> bool:
+    """Is ``name`` exactly the canonical name of a catalogue rule?"""
+    return name in _BY_NAME
+
+
+def rewrite_named(name: str) -> Rewrite:
+    """Return the rewrite whose function is called ``name``; ``KeyError`` otherwise."""
+    return _REWRITES_BY_NAME[name]
 
 
 def misconception(name: str) -> Misconception:

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from pgverify.rules.base import Rule, pgv
+from typing import Any
+
+from pgverify.rules.base import KernelView, LazyModule, Rule, pgv, rewrite
+
+# sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
+sp = LazyModule("sympy")
+kt = LazyModule("pgverify.kernel.terms")
 
 FAMILY = "dynamics"
+
+
+# ------------------------------------------------------------------ rewrites
+
+
+@rewrite("Grad", priority=170, credits="theta-independence")
+def grad_of_constant(e: Any, kernel: KernelView) -> Any:
+    """``∇_θ X -> 0``   [X does not depend on θ]"""
+    x, theta = e.args
+    return sp.Integer(0) if kt.free_of(x, theta) else None
+
+
+# ------------------------------------------------------------------ rules
 
 THETA_INDEPENDENCE = Rule(
     name="theta-independence",
@@ -44,6 +63,9 @@ THETA_INDEPENDENCE = Rule(
         claim ∇_θ log P(s' | s, a) = 0   by theta-independence
         """
     ),
+    rewrites=("grad_of_constant", "grad_is_linear", "grad_through_sum"),
 )
 
 RULES: tuple[Rule, ...] = (THETA_INDEPENDENCE,)
+
+REWRITES = (grad_of_constant,)

@@ -43,6 +43,11 @@ MONTE_CARLO = Rule(
           ≈ sum_{i=1}^{N} R(τ_i)   by monte-carlo
         """
     ),
+    no_rewrite_because=(
+        "a sample mean is not equal to the expectation it estimates, so no rewrite of one side "
+        "gives the other: the falsifier checks the step by taking the estimate's exact expected "
+        "value over its i.i.d. samples (the kernel proves a `≈` step only when its sides are equal outright)"
+    ),
 )
 
 IMPORTANCE_SAMPLING = Rule(
@@ -79,6 +84,7 @@ IMPORTANCE_SAMPLING = Rule(
         claim E_{a ~ π_θ(·|s)}[Q(s, a)] = E_{a ~ π_old(·|s)}[Q(s, a)]   by importance-sampling
         """
     ),
+    rewrites=("drop_expectation_marker", "split_sum"),
 )
 
 RULES: tuple[Rule, ...] = (MONTE_CARLO, IMPORTANCE_SAMPLING)

@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
-from pgverify.rules.base import Rule, pgv
+from typing import Any
+
+from pgverify.rules.base import KernelView, LazyModule, Rule, pgv, rewrite
+
+# sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
+sp = LazyModule("sympy")
+kt = LazyModule("pgverify.kernel.terms")
 
 FAMILY = "logs"
+
+
+# ------------------------------------------------------------------ rewrites
+
+
+@rewrite("log", priority=150, credits="log-product")
+def log_of_product(e: Any, kernel: KernelView) -> Any:
+    """``log(a b) -> log a + log b``, ``log(a^k) -> k log a``, ``log prod_t f -> sum_t log f``   [a, b, f > 0];
+    ``log exp u -> u``"""
+    u = e.args[0]
+    if isinstance(u, sp.exp):
+        return u.args[0]          # every value of the language is real
+    if isinstance(u, sp.Mul) and all(kt.is_positive(f) for f in u.args):
+        return sp.Add(*[sp.log(f) for f in u.args])
+    if isinstance(u, sp.Pow) and kt.is_positive(u.base) and u.exp.is_real:
+        return u.exp * sp.log(u.base)
+    if isinstance(u, sp.Product):
+        body, i, lo, hi = kt.outer(u)
+        if kt.is_positive(body):
+            return kt.Sum(sp.log(body), (i, lo, hi))
+    return None
+
+
+# ------------------------------------------------------------------ rules
 
 LOG_PRODUCT = Rule(
     name="log-product",
@@ -39,6 +69,7 @@ LOG_PRODUCT = Rule(
         claim log(π_θ(a | s) P(s' | s, a)) = log π_θ(a | s) log P(s' | s, a)   by log-product
         """
     ),
+    rewrites=("log_of_product",),
 )
 
 LOG_EXP = Rule(
@@ -76,6 +107,9 @@ LOG_EXP = Rule(
         claim log(π_θ(a | s)^2) = (log π_θ(a | s))^2   by log-exp
         """
     ),
+    rewrites=("log_of_product",),
 )
 
 RULES: tuple[Rule, ...] = (LOG_PRODUCT, LOG_EXP)
+
+REWRITES = (log_of_product,)

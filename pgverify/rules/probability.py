@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
-from pgverify.rules.base import Rule, pgv
+from typing import Any
+
+from pgverify.rules.base import UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Rule, pgv, rewrite
+
+# sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
+sp = LazyModule("sympy")
+kt = LazyModule("pgverify.kernel.terms")
 
 FAMILY = "probability"
+
+
+# ------------------------------------------------------------------ rewrites
+
+
+@rewrite("Weight", priority=20, credits="expectation")
+def drop_expectation_marker(e: Any, kernel: KernelView) -> Any:
+    """``E_{x~p}[f] -> sum_x p(x) f``   (the marker E(p) is the identity)"""
+    return e.args[0]
+
+
+@rewrite("Sum", priority=100, credits="normalization")
+def sums_to_one(e: Any, kernel: KernelView) -> Any:
+    """``sum_x c p(x|y) -> c``, ``sum_x c ∂p(x|y)/∂θ -> 0``   [p a distribution over x's domain; c free of x]"""
+    body, i, lo, hi = kt.outer(e)
+    const, dependent = kt.split_factors(body, i)
+    if len(dependent) != 1:
+        return None
+    (w,) = dependent
+    if isinstance(w, kt.Weight):
+        w = w.args[0]
+    if kernel.normalized(w, i, lo, hi):
+        return const
+    if isinstance(w, sp.Derivative) and kernel.normalized(w.expr, i, lo, hi) and \
+            all(v in kernel.tr.params.values() for v in w.variables):
+        return sp.Integer(0)
+    return None
+
+
+# ------------------------------------------------------------------ rules
 
 EXPECTATION = Rule(
     name="expectation",
@@ -39,6 +75,7 @@ EXPECTATION = Rule(
         claim E_{a ~ π_θ(·|s)}[Q(s, a)] = sum_{a} Q(s, a)   by expectation
         """
     ),
+    rewrites=("drop_expectation_marker",),
 )
 
 NORMALIZATION = Rule(
@@ -78,6 +115,7 @@ NORMALIZATION = Rule(
         claim sum_{s} π_θ(a | s) = 1   by normalization
         """
     ),
+    rewrites=("sums_to_one", "count_terms"),
 )
 
 TOWER = Rule(
@@ -125,6 +163,8 @@ TOWER = Rule(
         claim E_{τ ~ Pr_θ}[r(s_1, a_1)] = E_{s_1 ~ ρ0}[E_{a_1 ~ π_θ(·|s_1)}[r(s_1, a_1)]]   by tower
         """
     ),
+    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "split_sum", "count_terms"),
+    kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
 )
 
 KL = Rule(
@@ -162,6 +202,10 @@ KL = Rule(
         claim KL(s) = E_{a ~ π_ref(·|s)}[log π_ref(a | s) - log π_θ(a | s)]   by kl
         """
     ),
+    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum", "log_of_product"),
+    kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
 )
 
 RULES: tuple[Rule, ...] = (EXPECTATION, NORMALIZATION, TOWER, KL)
+
+REWRITES = (drop_expectation_marker, sums_to_one)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgverify.rules.base import Rule, pgv
+from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, Rule, pgv
 
 FAMILY = "rl"
 
@@ -44,6 +44,8 @@ BASELINE = Rule(
         claim E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) (Q(s, a) - b(s, a))] = E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) Q(s, a)]   by baseline
         """
     ),
+    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
 )
 
 REWARD_TO_GO = Rule(
@@ -87,6 +89,8 @@ REWARD_TO_GO = Rule(
         claim E_{τ ~ Pr_θ}[sum_{t=0}^{1} ∇_θ log π_θ(a_t | s_t) sum_{k=0}^{1} r(s_k, a_k)] = E_{τ ~ Pr_θ}[sum_{t=0}^{1} ∇_θ log π_θ(a_t | s_t) sum_{k=t+1}^{1} r(s_k, a_k)]   by reward-to-go
         """
     ),
+    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
 )
 
 ADVANTAGE = Rule(
@@ -127,6 +131,8 @@ ADVANTAGE = Rule(
         claim E_{a ~ π_θ(·|s)}[Q(s, a)] = E_{a ~ π_θ(·|s)}[A(s, a)]   by advantage
         """
     ),
+    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
 )
 
 DISCOUNT = Rule(
@@ -160,6 +166,8 @@ DISCOUNT = Rule(
         claim sum_{k=t}^{T} γ^k r(s_k, a_k) = γ^t sum_{k=t}^{T} γ^k r(s_k, a_k)   by discount
         """
     ),
+    rewrites=("split_sum", "count_terms"),
+    kernel_options=frozenset({ALGEBRAIC_COMPARISON}),
 )
 
 RULES: tuple[Rule, ...] = (BASELINE, REWARD_TO_GO, ADVANTAGE, DISCOUNT)

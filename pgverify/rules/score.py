@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
-from pgverify.rules.base import Rule, pgv
+from typing import Any
+
+from pgverify.rules.base import KernelView, LazyModule, Rule, pgv, rewrite
+
+# sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
+sp = LazyModule("sympy")
+kt = LazyModule("pgverify.kernel.terms")
 
 FAMILY = "score"
+
+
+# ------------------------------------------------------------------ rewrites
+
+
+@rewrite("Sum", priority=110, credits="eglp")
+def score_has_zero_mean(e: Any, kernel: KernelView) -> Any:
+    """``sum_x c p(x) ∇_θ log p(x) -> 0``   [p a distribution over x's domain; c free of x]"""
+    body, i, lo, hi = kt.outer(e)
+    _, dependent = kt.split_factors(body, i)
+    if len(dependent) != 2:
+        return None
+    weights = [f for f in dependent if not isinstance(f, kt.Grad)]
+    scores = [f for f in dependent if isinstance(f, kt.Grad)]
+    if len(weights) != 1 or len(scores) != 1:
+        return None
+    p = weights[0].args[0] if isinstance(weights[0], kt.Weight) else weights[0]
+    score = scores[0]
+    if score.args[0] == sp.log(p) and kernel.normalized(p, i, lo, hi):
+        return sp.Integer(0)
+    return None
+
+
+@rewrite("Grad", priority=200, credits="log-derivative")
+def grad_of_log(e: Any, kernel: KernelView) -> Any:
+    """``∇ log u -> ∇u / u``   (so ``p ∇ log p`` and ``∇ p`` meet)"""
+    x, theta = e.args
+    if isinstance(x, sp.log):
+        u = x.args[0]
+        return kt.Grad(u, theta) / u
+    return None
+
+
+# ------------------------------------------------------------------ rules
 
 LOG_DERIVATIVE = Rule(
     name="log-derivative",
@@ -45,6 +85,7 @@ LOG_DERIVATIVE = Rule(
         claim sum_{a} ∇_θ π_θ(a | s) Q(s, a) = sum_{a} ∇_θ log π_θ(a | s) Q(s, a)   by log-derivative
         """
     ),
+    rewrites=("grad_of_log",),
 )
 
 EGLP = Rule(
@@ -78,6 +119,7 @@ EGLP = Rule(
         claim E_{a ~ π_θ(·|s)}[Q(s, a) ∇_θ log π_θ(a | s)] = 0   by eglp
         """
     ),
+    rewrites=("sums_to_one", "score_has_zero_mean"),
 )
 
 SOFTMAX_SCORE = Rule(
@@ -114,6 +156,9 @@ SOFTMAX_SCORE = Rule(
         claim ∇_θ log π_θ(a | s) = φ(s, a)   by softmax-score
         """
     ),
+    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum", "log_of_product", "grad_is_linear", "grad_through_sum", "grad_of_log", "differentiate_product", "differentiate_composite"),
 )
 
 RULES: tuple[Rule, ...] = (LOG_DERIVATIVE, EGLP, SOFTMAX_SCORE)
+
+REWRITES = (score_has_zero_mean, grad_of_log)
