@@ -604,3 +604,8 @@ DETECTORS: list[tuple[str, Callable[..., Iterator[Candidate]]]] = [
     ("product-rule-dropped-term", _product_rule_dropped),
     ("chain-rule-inner-derivative-dropped", _chain_rule_inner_dropped),
 ]
+
+
+def detectors() -> list[tuple[str, Callable[..., Iterator[Candidate]]]]:
+    """Every detector with the misconception it names, most specific first."""
+    return list(DETECTORS)

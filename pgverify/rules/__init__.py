@@ -43,6 +43,7 @@ __all__ = [
     "MISCONCEPTIONS",
     "RULES",
     "CatalogueError",
+    "FAMILIES",
     "Misconception",
     "REWRITES",
     "Rewrite",
@@ -63,26 +64,14 @@ class CatalogueError(ValueError):
     """The catalogue itself is inconsistent: a programming error, raised at import."""
 
 
-RULES: tuple[Rule, ...] = (
-    basics.RULES
-    + probability.RULES
-    + logs.RULES
-    + calculus.RULES
-    + score.RULES
-    + dynamics.RULES
-    + estimation.RULES
-    + rl.RULES
-)
+# The family modules, in the order the catalogue lists them. A family module defines RULES (its
+# rules) and, when it has any, REWRITES (the kernel rewrites its rules own) and MISCONCEPTIONS.
+FAMILIES = (basics, probability, logs, calculus, score, dynamics, estimation, rl)
+
+RULES: tuple[Rule, ...] = tuple(entry for family in FAMILIES for entry in family.RULES)
 
 # Every rule's own rewrites, from the modules that define them.
-REWRITES: tuple[Rewrite, ...] = (
-    basics.REWRITES
-    + probability.REWRITES
-    + logs.REWRITES
-    + calculus.REWRITES
-    + score.REWRITES
-    + dynamics.REWRITES
-)
+REWRITES: tuple[Rewrite, ...] = tuple(entry for family in FAMILIES for entry in getattr(family, "REWRITES", ()))
 
 # --------------------------------------------------------------------------
 # Normalization of rule text
