@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checker import FileResult, Options, check_source
+from ._version import __version__
+from .checker import Options, check_source
 from .model import SourceFile
 from .report import Report
+from .results import FileResult
 from .syntax import parse_file, parse_source
 
-__version__ = "0.1.0"
 __all__ = ["Options", "Report", "SourceFile", "check", "check_text", "parse", "__version__"]
 
 

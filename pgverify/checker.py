@@ -16,7 +16,7 @@ limit (``limits``), so a step that makes sympy hang becomes ``unknown``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import time
@@ -27,11 +27,11 @@ from .conditions import VIOLATED, ledger
 from .diagnose import diagnose
 from . import model as m
 from .limits import DIAGNOSIS_SHARE, Crashed, TimedOut, run_inline, run_jobs
+from .results import CHECKED, MISMATCH, OK, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, DerivationResult, FileResult, \
+    StepResult
 from .semantics import Context, build_context
 
-PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
 CROSS_CHECK_MODELS = 2  # random models that double-check a symbolic proof
-OK, MISMATCH, UNKNOWN_RULE = "ok", "mismatch", "unknown-rule"
 
 
 @dataclass(frozen=True)
@@ -45,46 +45,6 @@ class Options:
     # run the steps one after another in this process, without per-step limits (the caller already runs
     # in a limited worker, as `pgverify grade` does for each submission); running out of memory propagates
     in_process: bool = False
-
-
-@dataclass
-class StepResult:
-    line: int
-    column: int
-    relation: str
-    verdict: str
-    text: str = ""
-    lhs: str = ""
-    rhs: str = ""
-    justification: str | None = None
-    rules: list[str] = field(default_factory=list)
-    cited: list[str] = field(default_factory=list)
-    message: str = ""
-    counterexample: dict[str, Any] | None = None
-    difference: tuple[str, str] | None = None
-    models: int = 0
-    suggestions: list[str] = field(default_factory=list)
-    diagnosis: dict[str, str] | None = None
-    conditions: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class DerivationResult:
-    title: str
-    line: int
-    goal: str | None
-    goal_message: str
-    steps: list[StepResult]
-    lemma: str | None = None
-
-
-@dataclass
-class FileResult:
-    path: str
-    errors: list[m.SyntaxIssue]
-    derivations: list[DerivationResult]
-    lines: tuple[str, ...] = ()
-    notes: list[m.SyntaxIssue] = field(default_factory=list)   # math blocks skipped under --all-math
 
 
 # --------------------------------------------------------------------------- citations

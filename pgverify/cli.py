@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, config, readers
+from . import config, readers
+from ._version import __version__
 from .checker import Options, check_source
 from .render import RENDERERS
 from .report import EXIT_ERROR, Report

@@ -35,12 +35,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .. import checker
 from .. import model as m
 from ..checker import Options, check_source
 from ..limits import Crashed, TimedOut, default_workers, run_jobs
 from ..readers import read_text
 from ..report import step_record
+from ..results import DerivationResult
 from ..semantics import Context, build_context
 from . import order as ordering
 from .assignment import Assignment, AssignmentError
@@ -258,7 +258,7 @@ def _appears(required: m.Expr, derivations: tuple[m.Derivation, ...], contexts: 
     return any(ordering.written_alike(e, required, ctx) for e, ctx in candidates)
 
 
-def _reaches(d: m.Derivation, result: checker.DerivationResult, ctx: Context, goal: m.Goal,
+def _reaches(d: m.Derivation, result: DerivationResult, ctx: Context, goal: m.Goal,
              proved_lemmas: set[str]) -> bool:
     """All steps valid, relations as strong as the goal's, cited lemmas proved, a chain from side to side."""
     if not result.steps or any(s.verdict not in ("proved", "checked") for s in result.steps):

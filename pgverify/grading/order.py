@@ -49,8 +49,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model as m
-from ..checker import CHECKED, PROVED, UNKNOWN, Options, check_step, load_kernel, prove_step
+from ..checker import Options, check_step, load_kernel, prove_step
 from ..limits import TimedOut, run_jobs
+from ..results import CHECKED, PROVED, UNKNOWN
 from ..semantics import Context, build_context
 from ..syntax import LogicalLine, ParseFailure, parse_line, parse_source
 

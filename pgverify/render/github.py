@@ -6,8 +6,8 @@ Data is escaped (``%`` ``\\r`` ``\\n``); property values also escape ``:`` and `
 
 from __future__ import annotations
 
-from ..checker import REFUTED, UNKNOWN
 from ..report import Report
+from ..results import REFUTED, UNKNOWN
 
 
 def _data(text: str) -> str:

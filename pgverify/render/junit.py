@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from ..checker import CHECKED, PROVED
 from ..report import Report
+from ..results import CHECKED, PROVED
 
 
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:

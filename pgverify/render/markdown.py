@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..checker import REFUTED, UNKNOWN
 from ..report import Report
+from ..results import REFUTED, UNKNOWN
 
 
 def _cell(text: str) -> str:

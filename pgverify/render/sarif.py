@@ -6,8 +6,9 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from ..checker import REFUTED, UNKNOWN
+from .._version import __version__
 from ..report import Report
+from ..results import REFUTED, UNKNOWN
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -40,7 +41,6 @@ def _result(rule_id: str, level: str, text: str, path: str, line: int, column: i
 
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     del color, width
-    from .. import __version__
     from ..rules import RULES
 
     described = {r.name: r for r in RULES}

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..checker import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
 from ..report import Report
+from ..results import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
 
 MARKS = {PROVED: ("✓", "proved", "green"), CHECKED: ("✓", "checked", "cyan"),
          REFUTED: ("✗", "refuted", "bold red"), UNKNOWN: ("?", "unknown", "yellow")}
