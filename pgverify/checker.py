@@ -1,17 +1,25 @@
-"""The small trusted loop: each step → a verdict, each goal → reached or not.
+"""Step → verdict, goal → reached or not, file → results: the loop that composes the parts.
 
-For a step ``A rel B`` three ways lead to a verdict:
+This module proves and evaluates nothing itself; it asks the parts that do.
+For a step ``A rel B``:
 
 * the numeric falsifier (``falsify``) evaluates both sides on random finite
-  models; a clear mismatch is ``refuted``, with the model as counterexample;
-* the symbolic kernel (``kernel``) normalizes both sides with sympy; a proof
-  is ``proved`` (and only a proof is);
+  models; a clear mismatch is ``refuted``, with the model as counterexample
+  (``diagnose`` then names the mistake, ``locate_difference`` the innermost
+  sub-expressions that differ);
+* the symbolic kernel (``kernel``, reached only through ``prove_step``)
+  normalizes both sides with sympy; a proof is ``proved`` (and only a proof is);
 * agreement on every model tried, without a proof, is ``checked``; anything
   else is ``unknown`` with the reason.
 
 A concrete counterexample always wins: a step the models refute is refuted
-whatever the symbolic engine says.  Each step runs in a worker with a time
-limit (``limits``), so a step that makes sympy hang becomes ``unknown``.
+whatever the kernel says.  The rules a step cites are then judged against
+what was shown (``ok``, ``mismatch``, ``unknown-rule``) and their side
+conditions listed (``conditions``); neither changes the verdict.  A goal is
+reached when a chain of valid steps, none weaker than the goal's relation,
+runs from one of its sides to the other (``goal_status``).  Each step runs
+in a worker with a time limit (``limits``), so a step that makes sympy hang
+becomes ``unknown``.  The sections below: citations, one step, goals, files.
 """
 
 from __future__ import annotations
