@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, Rule, pgv
+from typing import Any
+
+from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Rule, pgv, rewrite
+
+# sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
+sp = LazyModule("sympy")
+kt = LazyModule("pgverify.kernel.terms")
 
 FAMILY = "rl"
 
@@ -170,4 +176,71 @@ DISCOUNT = Rule(
     kernel_options=frozenset({ALGEBRAIC_COMPARISON}),
 )
 
-RULES: tuple[Rule, ...] = (BASELINE, REWARD_TO_GO, ADVANTAGE, DISCOUNT)
+
+
+@rewrite("Sum", priority=115, credits="telescoping")
+def telescope(e: Any, kernel: KernelView) -> Any:
+    """``sum_{l=a}^{b} (h(l+1) - h(l) + g(l)) -> h(b+1) - h(a) + sum_{l=a}^{b} g(l)``   [b - a + 1 ≥ 0]
+
+    The sum of TD errors of GAE: with ``δ_l = r_l + γ V(s_{l+1}) - V(s_l)``, ``h(l) = γ^l V(s_l)``
+    makes ``γ^l δ_l = γ^l r_l + h(l+1) - h(l)``.  Tried before the body is split by linearity,
+    which would pull the two halves of the difference into separate sums.
+    """
+    body, index, lo, hi = kt.outer(e)
+    if not index.is_integer or kt.range_length(lo, hi) is None:
+        return None      # on an empty range written backwards the sum is 0, not h(b+1) - h(a)
+    terms = list(sp.Add.make_args(kernel.expand_body(body)))
+    for k, later in enumerate(terms):
+        if index not in later.free_symbols:
+            continue
+        for j, earlier in enumerate(terms):
+            h = -earlier
+            # compared with powers split (γ γ^l and γ^(l+1) are one term written two ways)
+            if j != k and sp.expand_power_exp(h.xreplace({index: index + 1})) == sp.expand_power_exp(later):
+                rest = [x for n, x in enumerate(terms) if n not in (j, k)]
+                remaining = kt.Sum(sp.Add(*rest), (index, lo, hi)) if rest else sp.Integer(0)
+                return h.xreplace({index: hi + 1}) - h.xreplace({index: lo}) + remaining
+    return None
+
+
+TELESCOPING = Rule(
+    name="telescoping",
+    aliases=(
+        "telescope",
+        "telescoping sum",
+        "telescoping series",
+        "sum of TD errors",
+        "sum of temporal-difference errors",
+        "GAE telescoping",
+    ),
+    family=FAMILY,
+    statement=(
+        "sum_{l=0}^{k-1} γ^l (r_{t+l} + γ V(s_{t+l+1}) - V(s_{t+l})) -> "
+        "sum_{l=0}^{k-1} γ^l r_{t+l} + γ^k V(s_{t+k}) - V(s_t); "
+        "sum_{l=a}^{b} (h(l+1) - h(l)) -> h(b+1) - h(a)"
+    ),
+    conditions=("the sum's range is not written backwards: it has b - a + 1 ≥ 0 terms",),
+    purpose=(
+        "Collapses a discounted sum of TD errors δ_l = r_l + γ V(s_{l+1}) - V(s_l) into "
+        "the k-step return minus the baseline V(s_t): the identity behind n-step advantage "
+        "estimates and generalized advantage estimation, where each estimator is a "
+        "weighted sum of these telescoping sums."
+    ),
+    valid_example=pgv(
+        """
+        use rl
+        claim sum_{l=0}^{T-1} γ^l (r(s_l, a_l) + γ V(s_{l+1}) - V(s_l)) = sum_{l=0}^{T-1} γ^l r(s_l, a_l) + γ^T V(s_T) - V(s_0)   by telescoping
+        """
+    ),
+    flawed_example=pgv(
+        """
+        use rl
+        claim sum_{l=0}^{T-1} γ^l (r(s_l, a_l) + γ V(s_{l+1}) - V(s_l)) = sum_{l=0}^{T-1} γ^l r(s_l, a_l) + γ^(T-1) V(s_T) - V(s_0)   by telescoping
+        """
+    ),
+    rewrites=("telescope", "split_sum"),
+)
+
+RULES: tuple[Rule, ...] = (BASELINE, REWARD_TO_GO, ADVANTAGE, DISCOUNT, TELESCOPING)
+
+REWRITES = (telescope,)
