@@ -21,7 +21,7 @@ from . import falsify
 from . import model as m
 from .model import nodes, transform
 from .rules import misconception, misconceptions_for
-from .semantics import TRAJECTORY_DIST, Context, FunctionInfo, objective_definition, trajectory_definition
+from .semantics import TRAJECTORY_DIST, Context, FunctionInfo
 
 Candidate = tuple[m.Expr, m.Expr, Context]   # (left, right, context) that must agree for the detector to match
 
@@ -83,16 +83,8 @@ def substitute(e: m.Expr, mapping: dict[str, m.Expr]) -> m.Expr:
 
 
 def _definition(call: m.Call, ctx: Context) -> FunctionInfo | None:
-    c = ctx.canonical_call(call)
-    key, arity = c.func.key(), len(c.all_args)
-    if ctx.rl and key == TRAJECTORY_DIST and arity == 1:
-        return trajectory_definition(ctx)
-    info = ctx.function(key, arity)
-    if info.kind == "def":
-        return info
-    if key == "J" and arity == 1:
-        return objective_definition(ctx)
-    return None
+    _, info = ctx.resolve_call(call)
+    return info if info.kind == "def" else None
 
 
 def unfold(e: m.Expr, ctx: Context, depth: int = 3) -> m.Expr:

@@ -12,8 +12,7 @@ import itertools
 from typing import Any
 
 from .. import model as m
-from ..semantics import REAL, TIME, TRAJ, TRAJECTORY_DIST, Context, FunctionInfo, objective_definition, \
-    trajectory_definition
+from ..semantics import REAL, TIME, TRAJ, Context, FunctionInfo
 from . import jets
 from .models import FIXED_REAL_RANGE, MAX_TERMS, VALUE_DIGITS, Elem, Env, FunctionRef, Model, Traj, Unsupported, \
     between, hashable
@@ -33,14 +32,7 @@ class Calls:
         hit = memo.get(id(c))
         if hit is not None and hit[0] is c:
             return hit[1], hit[2]
-        canon = self.ctx.canonical_call(c)
-        key = canon.func.key()
-        arity = len(canon.all_args)
-        info = self.ctx.function(key, arity)
-        if self.ctx.rl and key == TRAJECTORY_DIST and arity == 1:
-            info = trajectory_definition(self.ctx)
-        elif key == "J" and arity == 1 and info.kind != "def":
-            info = objective_definition(self.ctx) or info
+        canon, info = self.ctx.resolve_call(c)
         memo[id(c)] = (c, canon, info)
         return canon, info
 

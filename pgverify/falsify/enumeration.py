@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 from .. import model as m
-from ..semantics import ACTION, REAL, STATE, TRAJ, Context, FunctionInfo, trajectory_definition
+from ..semantics import ACTION, STATE, Context, FunctionInfo, trajectory_definition
 from . import jets
 from .models import DATASET_SIZE, MAX_TERMS, Elem, Env, Model, NameProblem, Traj, Unsupported, hashable
 
@@ -104,9 +104,7 @@ class Enumeration:
         elif b.over is not None:
             values = list(self.dataset(b.over.key()))
         else:
-            domain = self.ctx.domain_of_base(b.index.base)
-            if domain == REAL and b.index.base == "τ":
-                domain = TRAJ
+            domain = self.ctx.variable_domain(b.index.base)
             values = self.domain_values(domain)
         if len(values) > MAX_TERMS:
             raise Unsupported("too many terms to enumerate")
@@ -172,9 +170,7 @@ class Enumeration:
         n = n or (len(info.params) - len(given))
         domains = []
         for p in info.params[:n]:
-            domain = self.ctx.domain_of_base(p.base)
-            if domain == REAL and p.base == "τ":
-                domain = TRAJ
+            domain = self.ctx.variable_domain(p.base)
             domains.append(domain)
         out = []
         for combo in itertools.product(*[self.domain_values(d) for d in domains]):

@@ -91,5 +91,6 @@ from __future__ import annotations
 from .normalize import rule_names
 from .prove import normal_form, prove
 from .terms import Proof, Unsupported
+from .translate import positive_by_declaration
 
-__all__ = ["Proof", "Unsupported", "normal_form", "prove", "rule_names"]
+__all__ = ["Proof", "Unsupported", "normal_form", "positive_by_declaration", "prove", "rule_names"]

@@ -35,12 +35,11 @@ from ..semantics import (
     Context,
     FunctionInfo,
     builtin_expr,
-    objective_definition,
     trajectory_definition,
 )
 from .terms import Grad, Product, Sum, Unsupported, Weight, canon, is_positive
 
-__all__ = ["DefTemplate", "Scope", "Translator"]
+__all__ = ["DefTemplate", "Scope", "Translator", "positive_by_declaration"]
 
 @dataclass(frozen=True)
 class Scope:
@@ -243,9 +242,7 @@ class _BigOperators(_Definitions):
             value = self.function(f"{b.over.key()}[·]")(index)
             limits, domain = (index, 1, count), TRAJ
         else:
-            domain = self.ctx.domain_of_base(b.index.base)
-            if domain == REAL and b.index.base == "τ":
-                domain = TRAJ
+            domain = self.ctx.variable_domain(b.index.base)
             if domain == TIME:
                 index = sp.Dummy(key, integer=True)
                 limits = (index, 0, self.horizon - 1)
@@ -332,9 +329,7 @@ class _BigOperators(_Definitions):
             raise Unsupported(f"cannot read the expectation's distribution {info.key}")
         domains = []
         for p in info.params[:count]:
-            domain = self.ctx.domain_of_base(p.base)
-            if domain == REAL and p.base == "τ":
-                domain = TRAJ
+            domain = self.ctx.variable_domain(p.base)
             if domain in (REAL, TIME):
                 raise Unsupported(f"the variable {p.key()} of {info.key} has no finite domain")
             domains.append(domain)
@@ -454,14 +449,8 @@ class Translator(_BigOperators):
         return self.indexed(n, scope, domain)
 
     def call(self, c: m.Call, scope: Scope) -> sp.Expr:
-        ctx = self.ctx
-        canon = ctx.canonical_call(c)
+        canon, info = self.ctx.resolve_call(c)
         key, arity = canon.func.key(), len(canon.all_args)
-        info = ctx.function(key, arity)
-        if ctx.rl and key == TRAJECTORY_DIST and arity == 1:
-            info = trajectory_definition(ctx)
-        elif key == "J" and arity == 1 and info.kind != "def":
-            info = objective_definition(ctx) or info
         if any(isinstance(a, m.Placeholder) for a in canon.all_args):
             raise Unsupported("a '·' placeholder outside an expectation's distribution")
         args = [self.value(a, scope) for a in canon.all_args]
@@ -478,3 +467,17 @@ class Translator(_BigOperators):
         if isinstance(e, m.Name):
             return self.name(e, scope)
         return self.expr(e, scope), REAL
+
+
+def positive_by_declaration(e: m.Expr, ctx: Context) -> bool:
+    """Is ``e`` positive wherever it is defined, by the declarations alone?  pgverify's one positivity test.
+
+    Translated, then read by :func:`~pgverify.kernel.terms.is_positive`: probabilities, ``fun … positive``,
+    ``exp``, declared-positive symbols (γ, N, sizes), and sums, products, quotients and powers of those.
+    The side-condition ledger asks it of each log's argument and each divisor; the kernel's log rules
+    ask ``is_positive`` of the same translation.  Anything the kernel cannot translate is not positive.
+    """
+    try:
+        return is_positive(Translator(ctx).side(e))
+    except (Unsupported, ValueError, TypeError):
+        return False
