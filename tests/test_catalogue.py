@@ -474,6 +474,22 @@ def test_every_detector_names_a_catalogued_misconception() -> None:
     assert _detected_names() <= set(MISCONCEPTION_IDS)
 
 
+def test_misconceptions_live_with_the_rule_they_misuse_first_and_rank_uniquely() -> None:
+    ranks = [entry.rank for entry in MISCONCEPTIONS]
+    assert len(ranks) == len(set(ranks))
+    for entry in MISCONCEPTIONS:
+        family = next(module for module in FAMILIES if rule(entry.rules[0]) in module.RULES)
+        assert entry in family.MISCONCEPTIONS, entry.name
+        assert all(d.__module__ == family.__name__ for d in entry.detectors), entry.name
+
+
+def test_a_rule_that_names_its_one_mistake_has_exactly_one() -> None:
+    for entry in RULES:
+        if entry.names_its_one_mistake:
+            primary = [x for x in misconceptions_for(entry.name) if x.rules[0] == entry.name]
+            assert len(primary) == 1, entry.name
+
+
 def test_misconception_names_are_unique_kebab_case() -> None:
     assert len(MISCONCEPTION_IDS) == len(set(MISCONCEPTION_IDS))
     for name in MISCONCEPTION_IDS:

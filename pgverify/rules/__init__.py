@@ -37,7 +37,6 @@ from pgverify.rules import (
     score,
 )
 from pgverify.rules.base import KERNEL_OPTIONS, Misconception, Rewrite, Rule
-from pgverify.rules.misconceptions import MISCONCEPTIONS
 
 __all__ = [
     "MISCONCEPTIONS",
@@ -72,6 +71,11 @@ RULES: tuple[Rule, ...] = tuple(entry for family in FAMILIES for entry in family
 
 # Every rule's own rewrites, from the modules that define them.
 REWRITES: tuple[Rewrite, ...] = tuple(entry for family in FAMILIES for entry in getattr(family, "REWRITES", ()))
+
+# The misconceptions, each with its detectors, from the module of the first rule it misuses.
+MISCONCEPTIONS: tuple[Misconception, ...] = tuple(
+    entry for family in FAMILIES for entry in getattr(family, "MISCONCEPTIONS", ())
+)
 
 # --------------------------------------------------------------------------
 # Normalization of rule text
@@ -212,7 +216,11 @@ def _check_misconceptions(entries: Iterable[Misconception]) -> dict[str, Misconc
             a rule that is not a canonical rule name.
     """
     by_name: dict[str, Misconception] = {}
+    ranks: dict[int, str] = {}
     for entry in entries:
+        if not entry.detectors or entry.rank in ranks:
+            raise CatalogueError(f"misconception {entry.name!r} needs detectors and a rank of its own")
+        ranks[entry.rank] = entry.name
         if not _KEBAB.fullmatch(entry.name):
             raise CatalogueError(f"misconception name {entry.name!r} is not kebab-case")
         if entry.name in by_name:

@@ -123,6 +123,9 @@ class Rule:
         kernel_options: kernel options citing it switches on
             (:data:`KERNEL_OPTIONS`).
         no_rewrite_because: for a rule with no rewrite, why the kernel has none.
+        names_its_one_mistake: a refuted step citing this rule is blamed on its
+            one primary misconception when no detector matches (the rule is a
+            theorem whose one classic misuse is what such a step almost always is).
     """
 
     name: str
@@ -136,6 +139,7 @@ class Rule:
     rewrites: tuple[str, ...] = ()
     kernel_options: frozenset[str] = field(default_factory=frozenset)
     no_rewrite_because: str = ""
+    names_its_one_mistake: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,10 @@ class Misconception:
             expression.
         rules: canonical names of the rules this is a misuse of.
         example: a complete small ``.pgv`` file with one flawed step.
+        detectors: the generators that recognise it in a refuted step
+            (``pgverify/rules/mistakes.py`` says what they yield).
+        rank: where its detectors run in the whole catalogue, lowest first: a
+            mistake explained by a narrow rewrite outranks a broad one.
     """
 
     name: str
@@ -156,6 +164,8 @@ class Misconception:
     hint: str
     rules: tuple[str, ...]
     example: str
+    detectors: tuple[Callable[..., Any], ...] = ()
+    rank: int = 0
 
 
 def pgv(text: str) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Rule, pgv, rewrite
-from pgverify.semantics import ACTION, STATE, TRAJ
+from pgverify import model as m
+from pgverify.model import nodes, transform
+from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.mistakes import Candidate, num, one_site, unfold
+from pgverify.semantics import ACTION, Context, STATE, TRAJ
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
 sp = LazyModule("sympy")
@@ -172,3 +176,76 @@ ALGEBRA = Rule(
 RULES: tuple[Rule, ...] = (DEFINITION, ALGEBRA)
 
 REWRITES = (unfold_definition, trajectory_components, count_terms, split_product)
+
+
+# ------------------------------------------------------------------ misconceptions and their detectors
+# A detector yields (left, right, context) claims; the first that holds names the mistake
+# (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
+
+
+def _initial_state_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    def drop(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Call) and n.func.key() == "ρ_0":
+            return num(1)
+        return None
+    if any(isinstance(n, m.Call) and n.func.key() == "ρ_0" for n in nodes(unfolded)):
+        yield transform(unfolded, drop), rhs, ctx
+
+
+def _partition_function_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    def is_normalizer(e: m.Expr) -> bool:
+        return isinstance(e, m.Call) and e.func.base == "Z" or isinstance(e, m.BigOp) and e.kind == "sum"
+
+    def drop(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Div) and is_normalizer(n.right):
+            return n.left
+        if isinstance(n, m.Func) and n.name == "log" and is_normalizer(n.arg):
+            return num(0)
+        return None
+    for source in (lhs, unfolded, unfold(rhs, ctx)):
+        target_is_rhs = source is not lhs and source is not unfolded
+        for variant in one_site(source, drop):
+            yield (lhs, variant, ctx) if target_is_rhs else (variant, rhs, ctx)
+
+
+MISCONCEPTIONS: tuple[Misconception, ...] = (
+    Misconception(
+        name="initial-state-distribution-dropped",
+        title="The initial-state probability was left out of the trajectory probability",
+        hint=(
+            "The first state of a trajectory is random too: which factor gives "
+            "its probability?"
+        ),
+        rules=("definition",),
+        example=pgv(
+            """
+            use rl
+            def Pr_θ(τ) = ρ0(s_0) prod_{t=0}^{T-1} π_θ(a_t | s_t) P(s_{t+1} | s_t, a_t)
+            claim Pr_θ(τ) = prod_{t=0}^{T-1} π_θ(a_t | s_t) P(s_{t+1} | s_t, a_t)   by definition
+            """
+        ),
+        detectors=(_initial_state_dropped,),
+        rank=250,
+    ),
+    Misconception(
+        name="partition-function-dropped",
+        title="The normalizing constant (partition function) was dropped",
+        hint=(
+            "The optimal policy is normalized by a sum over all responses: "
+            "where did that normalizer go when you took the log?"
+        ),
+        rules=("definition", "log-product"),
+        example=pgv(
+            """
+            use rl
+            dist π_ref(y | x)
+            def β = 0.5
+            def Z(x) = sum_{y} π_ref(y | x) exp(r(x, y) / β)
+            def π_star(y | x) = π_ref(y | x) exp(r(x, y) / β) / Z(x)
+            claim β log(π_star(y | x) / π_ref(y | x)) = r(x, y)   by definition, log-product
+            """
+        ),
+        detectors=(_partition_function_dropped,),
+        rank=50,
+    ),
+)

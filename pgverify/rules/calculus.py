@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from pgverify.rules.base import KernelView, LazyModule, Rule, pgv, rewrite
+from pgverify import model as m
+from pgverify.model import nodes
+from pgverify.rules.base import KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.mistakes import Candidate, factors_of, num, product, variants
+from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
 sp = LazyModule("sympy")
@@ -265,3 +271,166 @@ PRODUCT_RULE = Rule(
 RULES: tuple[Rule, ...] = (LINEARITY, EXCHANGE, CHAIN_RULE, PRODUCT_RULE)
 
 REWRITES = (split_sum, grad_is_linear, grad_through_sum, differentiate_product, differentiate_composite)
+
+
+# ------------------------------------------------------------------ misconceptions and their detectors
+# A detector yields (left, right, context) claims; the first that holds names the mistake
+# (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
+
+
+def _gradient_inside_expectation(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    def rewrite(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Grad) and isinstance(n.operand, m.Expect):
+            return replace(n.operand, body=m.Grad(n.param, n.operand.body))
+        if isinstance(n, m.Grad) and isinstance(n.operand, m.BigOp) and n.operand.kind == "sum":
+            body = n.operand.body
+            factors = factors_of(body)
+            dist = [f for f in factors if ctx.is_distribution_call(f)]
+            if dist:
+                rest = [f for f in factors if f is not dist[0]]
+                inner = m.Grad(n.param, product(rest)) if rest else num(0)
+                return replace(n.operand, body=m.Mul(dist[0], inner))
+        return None
+    yield from variants((lhs, unfolded), rewrite, rhs, ctx)
+
+
+def _gradient_outside_with_log_prob(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    def rewrite(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Expect):
+            grads = [f for f in factors_of(n.body) if isinstance(f, m.Grad)]
+            if grads:
+                g = grads[0]
+                rest = [f if f is not g else g.operand for f in factors_of(n.body)]
+                return m.Grad(g.param, replace(n, body=product(rest)))
+        return None
+    yield from variants((lhs,), rewrite, rhs, ctx)
+
+
+def _expectation_of_product_split(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    if not any(isinstance(n, m.Mul) and sum(isinstance(f, m.Expect) for f in factors_of(n)) >= 2
+               for n in nodes(rhs)):
+        return
+    def split(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Expect) and isinstance(n.body, m.Mul):
+            return m.Mul(replace(n, body=n.body.left), replace(n, body=n.body.right))
+        return None
+    yield from variants((lhs,), split, rhs, ctx)
+
+
+def _product_rule_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    def keep_left(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Grad) and isinstance(n.operand, m.Mul):
+            return m.Mul(m.Grad(n.param, n.operand.left), n.operand.right)
+        if isinstance(n, m.Grad) and isinstance(n.operand, m.Div):  # ∇(e/Z) taken as (∇e)/Z
+            return m.Div(m.Grad(n.param, n.operand.left), n.operand.right)
+        return None
+
+    def keep_right(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Grad) and isinstance(n.operand, m.Mul):
+            return m.Mul(n.operand.left, m.Grad(n.param, n.operand.right))
+        return None
+    for rewrite in (keep_left, keep_right):
+        yield from variants((lhs,), rewrite, rhs, ctx)
+
+
+def _chain_rule_inner_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    def rewrite(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Grad) and isinstance(n.operand, m.Func):
+            if n.operand.name == "log":
+                return m.Div(num(1), n.operand.arg)
+            if n.operand.name == "exp":
+                return n.operand
+        return None
+    yield from variants((lhs,), rewrite, rhs, ctx)
+
+
+MISCONCEPTIONS: tuple[Misconception, ...] = (
+    Misconception(
+        name="gradient-inside-theta-dependent-expectation",
+        title=(
+            "The gradient was moved inside an expectation whose distribution "
+            "depends on θ, and the score term was lost"
+        ),
+        hint=(
+            "The distribution you take the expectation over depends on θ too: "
+            "what happens to it when you differentiate?"
+        ),
+        rules=("exchange",),
+        example=pgv(
+            """
+            use rl
+            claim ∇_θ E_{τ ~ π_θ}[R(τ)] = E_{τ ~ π_θ}[∇_θ R(τ)]   by exchange
+            """
+        ),
+        detectors=(_gradient_inside_expectation,),
+        rank=130,
+    ),
+    Misconception(
+        name="gradient-outside-with-log-prob",
+        title=(
+            "The gradient was moved back outside the expectation together with "
+            "the log-probability"
+        ),
+        hint=(
+            "Taking the gradient out of an expectation is only allowed when its "
+            "distribution does not depend on θ: does it here?"
+        ),
+        rules=("exchange", "log-derivative"),
+        example=pgv(
+            """
+            use rl
+            claim E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) Q(s, a)] = ∇_θ E_{a ~ π_θ(·|s)}[log π_θ(a | s) Q(s, a)]   by exchange
+            """
+        ),
+        detectors=(_gradient_outside_with_log_prob,),
+        rank=120,
+    ),
+    Misconception(
+        name="expectation-of-product-split",
+        title="The expectation of a product was split into a product of expectations",
+        hint=(
+            "Linearity splits sums and pulls out constants; does it split a "
+            "product of two quantities that both vary with the sample?"
+        ),
+        rules=("linearity",),
+        example=pgv(
+            """
+            use rl
+            claim E_{a ~ π_θ(·|s)}[Q(s, a) A(s, a)] = E_{a ~ π_θ(·|s)}[Q(s, a)] E_{a ~ π_θ(·|s)}[A(s, a)]   by linearity
+            """
+        ),
+        detectors=(_expectation_of_product_split,),
+        rank=180,
+    ),
+    Misconception(
+        name="product-rule-dropped-term",
+        title="Only one factor of a product was differentiated",
+        hint="Both factors depend on θ: has each of them been differentiated in turn?",
+        rules=("product-rule",),
+        example=pgv(
+            """
+            use rl
+            claim ∇_θ (π_θ(a | s) log π_θ(a | s)) = ∇_θ π_θ(a | s) log π_θ(a | s)   by product-rule
+            """
+        ),
+        detectors=(_product_rule_dropped,),
+        rank=280,
+    ),
+    Misconception(
+        name="chain-rule-inner-derivative-dropped",
+        title="The derivative of the inner function was left out of the chain rule",
+        hint=(
+            "After differentiating the outer function, is the derivative of "
+            "what was inside it still there?"
+        ),
+        rules=("chain-rule",),
+        example=pgv(
+            """
+            use rl
+            claim ∇_θ exp(log π_θ(a | s) Q(s, a)) = exp(log π_θ(a | s) Q(s, a)) Q(s, a)   by chain-rule
+            """
+        ),
+        detectors=(_chain_rule_inner_dropped,),
+        rank=290,
+    ),
+)
