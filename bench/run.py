@@ -65,7 +65,7 @@ def naive_job(step, ctx):
     def job():
         import sympy
 
-        from pgverify.symbolic import Translator
+        from pgverify.kernel.translate import Translator
 
         start = time.perf_counter()
         try:

@@ -26,12 +26,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import readers
-from .checker import FileResult, Options, check_source
+from ._version import __version__
+from .checker import Options, check_source
 from .model import SourceFile
 from .readers.options import ReadOptions
 from .report import Report
+from .results import FileResult
 
-__version__ = "0.1.0"
 __all__ = ["FileResult", "Options", "ReadOptions", "Report", "SourceFile", "__version__", "check", "check_text",
            "parse"]
 

@@ -1,36 +1,45 @@
-"""The small trusted loop: each step → a verdict, each goal → reached or not.
+"""Step → verdict, goal → reached or not, file → results: the loop that composes the parts.
 
-For a step ``A rel B`` three ways lead to a verdict:
+This module proves and evaluates nothing itself; it asks the parts that do.
+For a step ``A rel B``:
 
 * the numeric falsifier (``falsify``) evaluates both sides on random finite
-  models; a clear mismatch is ``refuted``, with the model as counterexample;
-* the symbolic engine (``symbolic``) normalizes both sides with sympy; a proof
-  is ``proved`` (and only a proof is);
+  models; a clear mismatch is ``refuted``, with the model as counterexample
+  (``diagnose`` then names the mistake, ``locate_difference`` the innermost
+  sub-expressions that differ);
+* the symbolic kernel (``kernel``, reached only through ``prove_step``)
+  normalizes both sides with sympy; a proof is ``proved`` (and only a proof is);
 * agreement on every model tried, without a proof, is ``checked``; anything
   else is ``unknown`` with the reason.
 
 A concrete counterexample always wins: a step the models refute is refuted
-whatever the symbolic engine says.  Each step runs in a worker with a time
-limit (``limits``), so a step that makes sympy hang becomes ``unknown``.
+whatever the kernel says.  The rules a step cites are then judged against
+what was shown (``ok``, ``mismatch``, ``unknown-rule``) and their side
+conditions listed (``conditions``); neither changes the verdict.  A goal is
+reached when a chain of valid steps, none weaker than the goal's relation,
+runs from one of its sides to the other (``goal_status``).  Each step runs
+in a worker with a time limit (``limits``), so a step that makes sympy hang
+becomes ``unknown``.  The sections below: citations, one step, goals, files.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import time
 
 from . import falsify, rules
+from .falsify import jets
 from .conditions import VIOLATED, ledger
 from .diagnose import diagnose
 from . import model as m
-from .limits import Crashed, TimedOut, run_inline, run_jobs
+from .limits import DIAGNOSIS_SHARE, Crashed, TimedOut, run_inline, run_jobs
+from .results import CHECKED, MISMATCH, OK, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, DerivationResult, FileResult, \
+    StepResult
 from .semantics import Context, build_context
 
-PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
 CROSS_CHECK_MODELS = 2  # random models that double-check a symbolic proof
-OK, MISMATCH, UNKNOWN_RULE = "ok", "mismatch", "unknown-rule"
 
 
 @dataclass(frozen=True)
@@ -44,54 +53,6 @@ class Options:
     # run the steps one after another in this process, without per-step limits (the caller already runs
     # in a limited worker, as `pgverify grade` does for each submission); running out of memory propagates
     in_process: bool = False
-
-
-@dataclass
-class StepResult:
-    line: int
-    column: int
-    relation: str
-    verdict: str
-    text: str = ""
-    lhs: str = ""
-    rhs: str = ""
-    justification: str | None = None
-    rules: list[str] = field(default_factory=list)
-    cited: list[str] = field(default_factory=list)
-    message: str = ""
-    counterexample: dict[str, Any] | None = None
-    difference: tuple[str, str] | None = None
-    models: int = 0
-    suggestions: list[str] = field(default_factory=list)
-    diagnosis: dict[str, str] | None = None
-    conditions: list[dict[str, str]] = field(default_factory=list)
-    # seconds the check took (JUnit's `time`): the one field that varies between runs, so no record or
-    # comparison reads it (the JSON report stays byte-identical)
-    elapsed: float = field(default=0.0, compare=False)
-
-
-@dataclass
-class DerivationResult:
-    title: str
-    line: int
-    goal: str | None
-    goal_message: str
-    steps: list[StepResult]
-    lemma: str | None = None
-
-
-@dataclass
-class FileResult:
-    path: str
-    errors: list[m.SyntaxIssue]
-    derivations: list[DerivationResult]
-    lines: tuple[str, ...] = ()
-    notes: list[m.SyntaxIssue] = field(default_factory=list)   # math blocks skipped under --all-math
-    cells: tuple[m.Cell, ...] = ()   # a notebook's cells, to locate a line (see m.locate)
-
-    def locate(self, line: int, column: int = 0) -> m.Location:
-        """Where a result's line stands for the user (a cell and a line in it, for a notebook)."""
-        return m.locate(self.path, self.cells, line, column)
 
 
 # --------------------------------------------------------------------------- citations
@@ -135,10 +96,20 @@ def _close_name(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------- one step
 
 
-def _prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: frozenset[str] | None) -> Any:
-    from . import symbolic  # imported lazily: sympy is the slow part of start-up
+def prove_step(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozenset[str] | None = None) -> Any:
+    """The kernel's one door: a symbolic proof of ``lhs relation rhs`` with every rule or only ``rules``.
 
-    return symbolic.prove(lhs, rhs, relation, ctx, allowed)
+    Returns the kernel's ``Proof`` (``proved``, ``reason``, ``rules_used``).  Whoever needs a proof
+    (the step loop here, ``grading.order``) asks here, so the kernel has a single caller to audit.
+    """
+    from . import kernel  # imported lazily: sympy is the slow part of start-up
+
+    return kernel.prove(lhs, rhs, relation, ctx, rules)
+
+
+def load_kernel() -> None:
+    """Load sympy and the kernel now (before worker processes fork, so none pays for it in its time limit)."""
+    from . import kernel  # noqa: F401
 
 
 def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
@@ -197,7 +168,7 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
         if outcome.evaluator is not None:
             result.difference = locate_difference(step.previous, step.expr, outcome.evaluator)
         result.diagnosis = diagnose(step.previous, step.expr, step.relation, ctx, options.seed,
-                                    deadline=started + 0.5 * options.time_limit,
+                                    deadline=started + DIAGNOSIS_SHARE * options.time_limit,
                                     cited=tuple(citation.rules) if citation else ())
         _judge_citation(result, citation, step, ctx, valid=False)
         return result
@@ -226,7 +197,7 @@ def _models(n: int) -> str:
 
 def _try_prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, allowed: frozenset[str] | None) -> Any:
     try:
-        return _prove(lhs, rhs, relation, ctx, allowed)
+        return prove_step(lhs, rhs, relation, ctx, allowed)
     except (RecursionError, MemoryError):
         raise
     except Exception as err:  # noqa: BLE001 - sympy can fail in many ways; a failed proof is no proof
@@ -293,9 +264,10 @@ def _differing_child(a: m.Expr, b: m.Expr, ev: falsify.Evaluator) -> tuple[m.Exp
         return None
     if isinstance(a, (m.Call, m.Name, m.Num, m.Size, m.Placeholder)):
         return None
-    pairs = list(zip(falsify._children(a), falsify._children(b)))
-    if len(falsify._children(a)) != len(falsify._children(b)):
+    children_a, children_b = m.children(a), m.children(b)
+    if len(children_a) != len(children_b):
         return None
+    pairs = list(zip(children_a, children_b))
     differing = [(x, y) for x, y in pairs if not _same(x, y, ev)]
     return differing[0] if len(differing) == 1 else None
 
@@ -307,9 +279,7 @@ def _same(x: m.Expr, y: m.Expr, ev: falsify.Evaluator) -> bool:
         vx, vy = ev.real(x, falsify.Env()), ev.real(y, falsify.Env())
     except Exception:  # noqa: BLE001 - not evaluable on its own (bound variables): compare as text
         return False
-    from .jets import value
-
-    return falsify._close(value(vx), value(vy))
+    return falsify.close(jets.value(vx), jets.value(vy))
 
 
 # --------------------------------------------------------------------------- goals
@@ -379,7 +349,7 @@ def check_source(source: m.SourceFile, options: Options) -> FileResult:
         for step in d.steps:
             jobs.append(lambda step=step, ctx=ctx: check_step(step, ctx, options))
     if jobs:
-        from . import symbolic  # noqa: F401 - load sympy once, before the workers fork, not inside each step's limit
+        load_kernel()  # once, before the workers fork, not inside each step's limit
     outputs = [run_inline(job) for job in jobs] if options.in_process else run_jobs(jobs, options.time_limit)
 
     results: list[DerivationResult] = []

@@ -21,8 +21,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__, config, filters, readers
+from . import config, filters, readers
 from . import model as m
+from ._version import __version__
 from .checker import Options, check_source
 from .render import RENDERERS
 from .report import EXIT_ERROR, Report

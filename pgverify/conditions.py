@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import model as m
-from .diagnose import _is_dist_call, nodes
+from .model import nodes
 from .rules import lookup
 from .semantics import Context
 
@@ -83,21 +83,7 @@ def _status(rule: str, text: str, exprs: list[m.Expr], ctx: Context, verdict: st
 
 
 def _positive(e: m.Expr, ctx: Context) -> bool:
-    """Whether ``e`` is positive by declaration: probabilities, positive functions, exp, products of these."""
-    if isinstance(e, m.Num):
-        return e.value > 0
-    if isinstance(e, m.Func):
-        return e.name == "exp" or (e.name == "sqrt" and _positive(e.arg, ctx))
-    if isinstance(e, (m.Mul, m.Div)):
-        return _positive(e.left, ctx) and _positive(e.right, ctx)
-    if isinstance(e, m.BigOp):
-        return e.kind == "prod" and _positive(e.body, ctx)
-    if isinstance(e, m.Pow):
-        return _positive(e.base, ctx)
-    if isinstance(e, m.Call):
-        if _is_dist_call(e, ctx):
-            return True
-        c = ctx.canonical_call(e)
-        info = ctx.function(c.func.key(), len(c.all_args))
-        return info.positive
-    return False
+    """Whether ``e`` is positive by declaration: the kernel's one test (loaded with sympy, already in the worker)."""
+    from .kernel import positive_by_declaration
+
+    return positive_by_declaration(e, ctx)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from . import model as m
-from .checker import CHECKED, PROVED, DerivationResult, FileResult, StepResult
+from .results import CHECKED, PROVED, DerivationResult, FileResult, StepResult
 from .report import FAULT_KINDS, IGNORED, SUPPRESSED, FaultKey, Note, Report, step_fault_kinds
 
 # ----------------------------------------------------------------------------- names

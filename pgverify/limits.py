@@ -32,6 +32,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# a refuted step's diagnosis (naming the mistake) may use at most this share of the step's time limit,
+# measured from the step's start: the refutation is already certain, so the rest is kept in reserve and
+# a slow diagnosis never turns a refuted step into a timed-out one
+DIAGNOSIS_SHARE = 0.5
+
 
 @dataclass(frozen=True)
 class TimedOut:

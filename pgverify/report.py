@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checker import CHECKED, MISMATCH, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, DerivationResult, FileResult, StepResult
+from .results import CHECKED, MISMATCH, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, DerivationResult, FileResult, StepResult
 
 SCHEMA_VERSION = 1
 EXIT_OK, EXIT_FAULT, EXIT_ERROR = 0, 1, 2

@@ -164,6 +164,28 @@ class Context:
             return base
         return REAL
 
+    def variable_domain(self, base: str) -> str:
+        """The domain a bound variable ranges over, by its base letter: a ``τ`` is a trajectory even
+        where no declaration says so (``sum_τ``, ``def Pr_β(τ) = …``); the one place that says it."""
+        domain = self.domain_of_base(base)
+        return TRAJ if domain == REAL and base == "τ" else domain
+
+    def resolve_call(self, call: m.Call) -> tuple[m.Call, FunctionInfo]:
+        """A call in its canonical spelling, and what it stands for: the one place a call is resolved.
+
+        Under ``use rl``, ``Pr_θ(τ)`` is the file's definition of the trajectory distribution or
+        the default ``ρ0(s_0) prod_t π_θ(a_t|s_t) P(s_{t+1}|s_t,a_t)``, and ``J(θ)`` is the file's
+        ``def J`` or the default expected return; any other call is what :meth:`function` says.
+        """
+        canon = self.canonical_call(call)
+        key, arity = canon.func.key(), len(canon.all_args)
+        info = self.function(key, arity)
+        if self.rl and key == TRAJECTORY_DIST and arity == 1:
+            info = trajectory_definition(self)
+        elif key == "J" and arity == 1 and info.kind != "def":
+            info = objective_definition(self) or info
+        return canon, info
+
     def function(self, key: str, arity: int) -> FunctionInfo:
         """What ``key`` with ``arity`` arguments is; undeclared names are arbitrary functions."""
         info = self.functions.get((key, arity))
@@ -189,6 +211,13 @@ class Context:
         if key == "J" and len(args) == 1 and isinstance(args[0], m.Name) and args[0].key() == "π_θ":
             return m.Call(call.func, (m.Name("θ", span=args[0].span),), span=call.span)
         return call
+
+    def is_distribution_call(self, e: m.Expr) -> bool:
+        """Whether ``e`` is a probability of a declared distribution (``π_θ(a|s)``, ``Pr_θ(τ)``)."""
+        if not isinstance(e, m.Call):
+            return False
+        c = self.canonical_call(e)
+        return self.function(c.func.key(), len(c.all_args)).kind == "dist" or c.func.key() == TRAJECTORY_DIST
 
     def is_trajectory_dist(self, dist: m.Expr) -> bool:
         """``π_θ``, ``Pr_θ``, ``p_θ``, ``P(·|θ)`` as an expectation's distribution over τ."""

@@ -15,67 +15,30 @@ from dataclasses import replace
 import pytest
 
 from pgverify.rules import (
+    FAMILIES,
     MISCONCEPTIONS,
+    REWRITES,
     RULES,
     CatalogueError,
     Misconception,
+    Rewrite,
     Rule,
     _build_index,
+    _index_rewrites,
     lookup,
     misconception,
     misconceptions_for,
     normalize_rule_text,
+    rewrite_named,
     rule,
     split_justification,
     suggest,
 )
+from pgverify.rules.base import KERNEL_OPTIONS, NODE_TYPES
 
 KEBAB = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 RULE_IDS = [entry.name for entry in RULES]
 MISCONCEPTION_IDS = [entry.name for entry in MISCONCEPTIONS]
-
-REQUIRED_RULES = (
-    "definition",
-    "algebra",
-    "linearity",
-    "log-product",
-    "log-derivative",
-    "theta-independence",
-    "exchange",
-    "expectation",
-    "chain-rule",
-    "product-rule",
-    "monte-carlo",
-    "normalization",
-    "eglp",
-    "baseline",
-    "reward-to-go",
-    "importance-sampling",
-    "advantage",
-    "tower",
-    "discount",
-    "softmax-score",
-    "kl",
-    "log-exp",
-)
-
-REQUIRED_MISCONCEPTIONS = (
-    "gradient-inside-theta-dependent-expectation",
-    "log-of-product-as-product-of-logs",
-    "likelihood-ratio-without-probability",
-    "grad-log-as-reciprocal-of-grad",
-    "policy-term-dropped-instead-of-dynamics",
-    "theta-dependent-term-treated-as-independent",
-    "action-dependent-baseline",
-    "reward-to-go-reversed",
-    "importance-weight-inverted",
-    "off-by-one-in-bounds",
-    "lost-discount",
-    "missing-sample-mean-normalization",
-    "sign-slip-in-log-of-reciprocal",
-    "gradient-outside-with-log-prob",
-    "conditional-instead-of-joint",
-)
 
 # Every alias that LANGUAGE.md ("Rule names the language must know") promises,
 # plus the ones this task names, with the canonical rule each must resolve to.
@@ -194,9 +157,58 @@ def step_lines(example: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def test_required_rules_exist() -> None:
-    missing = [name for name in REQUIRED_RULES if name not in RULE_IDS]
+def test_every_rule_the_language_promises_exists() -> None:
+    missing = sorted({name for name in LANGUAGE_ALIASES.values() if name not in RULE_IDS})
     assert not missing
+
+
+# ---------------------------------------------------------------------------
+# Rules and the kernel: every rule's rewrites live with it
+# ---------------------------------------------------------------------------
+
+REWRITE_IDS = [entry.name for entry in REWRITES]
+
+
+@pytest.mark.parametrize("entry", RULES, ids=RULE_IDS)
+def test_every_rule_has_a_rewrite_or_says_why_not(entry: Rule) -> None:
+    if entry.rewrites or entry.kernel_options:
+        assert not entry.no_rewrite_because, "a rule with rewrites needs no excuse"
+        assert all(rewrite_named(name) for name in entry.rewrites)
+        assert set(entry.kernel_options) <= KERNEL_OPTIONS
+    else:
+        assert len(entry.no_rewrite_because.split()) >= 8, "say why the kernel has no rewrite for it"
+
+
+@pytest.mark.parametrize("entry", REWRITES, ids=REWRITE_IDS)
+def test_every_rewrite_states_itself_and_lives_with_its_rule(entry: Rewrite) -> None:
+    assert "->" in entry.statement, "the first docstring line states the rewrite"
+    assert entry.node in NODE_TYPES
+    owner = rule(entry.credits[0])
+    family = next(module for module in FAMILIES if owner in module.RULES)
+    assert entry.apply.__module__ == family.__name__, "a rewrite is defined in its rule's family module"
+    assert any(entry.name in r.rewrites for r in RULES), "a rewrite no rule switches on is dead code"
+
+
+def test_rewrite_names_are_unique_and_priorities_order_each_node() -> None:
+    assert len(REWRITE_IDS) == len(set(REWRITE_IDS))
+    for node in NODE_TYPES:
+        priorities = [r.priority for r in REWRITES if r.node == node]
+        assert len(priorities) == len(set(priorities)), f"two {node} rewrites share a priority"
+
+
+def test_the_kernel_knows_exactly_the_rules_with_rewrites() -> None:
+    from pgverify.kernel import rule_names
+
+    assert set(rule_names()) == {r.name for r in RULES if r.rewrites or r.kernel_options}
+
+
+def test_a_rule_listing_an_unknown_rewrite_is_a_programming_error() -> None:
+    bad = replace(rule("log-product"), rewrites=("no_such_rewrite",))
+    with pytest.raises(CatalogueError):
+        _index_rewrites(REWRITES, [bad])
+    silent = replace(rule("log-product"), rewrites=(), no_rewrite_because="")
+    with pytest.raises(CatalogueError):
+        _index_rewrites(REWRITES, [silent])
 
 
 def test_rule_names_are_unique_kebab_case() -> None:
@@ -438,12 +450,44 @@ def test_suggest_is_deduplicated_canonical_and_bounded() -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_misconception_count_and_required_names() -> None:
+def test_misconception_count() -> None:
     assert len(MISCONCEPTIONS) >= 15
-    missing = [
-        name for name in REQUIRED_MISCONCEPTIONS if name not in MISCONCEPTION_IDS
-    ]
-    assert not missing
+
+
+def _detected_names() -> set[str]:
+    from pgverify.diagnose import detectors
+
+    return {name for name, _ in detectors()}
+
+
+@pytest.mark.parametrize("entry", MISCONCEPTIONS, ids=MISCONCEPTION_IDS)
+def test_every_misconception_has_a_detector_and_a_flawed_file(entry: Misconception) -> None:
+    from .test_diagnosis import FLAWED, SHOWN_BY
+
+    assert entry.name in _detected_names(), "a misconception the diagnosis cannot name is dead text"
+    shown = {SHOWN_BY.get(path.stem, path.stem) for path in FLAWED}
+    # tests/test_diagnosis.py checks that each of these files' refuted steps are diagnosed by that name
+    assert entry.name in shown, f"add proofs/flawed/{entry.name}.pgv with a step this mistake refutes"
+
+
+def test_every_detector_names_a_catalogued_misconception() -> None:
+    assert _detected_names() <= set(MISCONCEPTION_IDS)
+
+
+def test_misconceptions_live_with_the_rule_they_misuse_first_and_rank_uniquely() -> None:
+    ranks = [entry.rank for entry in MISCONCEPTIONS]
+    assert len(ranks) == len(set(ranks))
+    for entry in MISCONCEPTIONS:
+        family = next(module for module in FAMILIES if rule(entry.rules[0]) in module.RULES)
+        assert entry in family.MISCONCEPTIONS, entry.name
+        assert all(d.__module__ == family.__name__ for d in entry.detectors), entry.name
+
+
+def test_a_rule_that_names_its_one_mistake_has_exactly_one() -> None:
+    for entry in RULES:
+        if entry.names_its_one_mistake:
+            primary = [x for x in misconceptions_for(entry.name) if x.rules[0] == entry.name]
+            assert len(primary) == 1, entry.name
 
 
 def test_misconception_names_are_unique_kebab_case() -> None:
@@ -502,9 +546,9 @@ def _flat(text: str) -> str:
 
 
 def test_the_report_names_only_mistakes_that_explain_knows() -> None:
-    from pgverify.diagnose import DETECTORS
+    from pgverify.diagnose import detectors
 
-    assert {name for name, _ in DETECTORS} <= {m.name for m in MISCONCEPTIONS}
+    assert {name for name, _ in detectors()} <= {m.name for m in MISCONCEPTIONS}
 
 
 @pytest.mark.parametrize("entry", MISCONCEPTIONS, ids=MISCONCEPTION_IDS)

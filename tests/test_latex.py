@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgverify import latex
+from pgverify.syntax import latex
 from pgverify import model as m
 from pgverify.syntax import parse_expression as parse_pgv
 

@@ -17,7 +17,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from pgverify import model as m
-from pgverify.checker import FileResult, Options, check_source
+from pgverify.checker import Options, check_source
+from pgverify.results import FileResult
 from pgverify.readers import (
     READERS,
     ReadOptions,

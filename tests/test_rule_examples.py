@@ -11,7 +11,7 @@ import pytest
 
 import pgverify
 from pgverify import Options
-from pgverify.checker import FileResult
+from pgverify.results import FileResult
 from pgverify.rules import MISCONCEPTIONS, RULES
 
 OPTIONS = Options(time_limit=5)

@@ -15,7 +15,7 @@ import pytest
 from rich.cells import cell_len
 
 import pgverify
-from pgverify.checker import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
+from pgverify.results import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
 from pgverify.render import RENDERERS
 from pgverify.report import Report
 

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 
 DEFAULT_DIRECTORY = Path(".pgverify-cache")
 KEPT_STATUSES = ("graded", "parse-error")       # depend on the inputs only

@@ -38,12 +38,12 @@ from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .. import checker
 from .. import model as m
 from ..checker import Options, check_source
 from ..limits import Crashed, TimedOut, default_workers, run_jobs
 from ..readers import read_text
 from ..report import step_record
+from ..results import DerivationResult
 from ..semantics import Context, build_context
 from . import order as ordering
 from .assignment import Assignment, AssignmentError
@@ -164,7 +164,10 @@ def _limit_memory(mebibytes: int) -> None:
 
 def _warm_up(assignment: Assignment, options: GradeOptions, solution: ordering.Solution | None) -> None:
     """Grade a trivial submission in the parent: what it loads and caches, every forked worker inherits."""
-    from .. import diagnose, symbolic  # noqa: F401 - loaded once, before the workers fork
+    from .. import diagnose  # noqa: F401 - loaded once, before the workers fork
+    from ..checker import load_kernel
+
+    load_kernel()
 
     trivial = b"answer:\n" if assignment.order is not None else b"claim 1 + 1 = 2   by algebra\n"
     grade_submission(assignment, "warm-up.pgv", trivial, options, solution)
@@ -266,7 +269,7 @@ def _appears(required: m.Expr, derivations: tuple[m.Derivation, ...], contexts: 
     return any(ordering.written_alike(e, required, ctx) for e, ctx in candidates)
 
 
-def _reaches(d: m.Derivation, result: checker.DerivationResult, ctx: Context, goal: m.Goal,
+def _reaches(d: m.Derivation, result: DerivationResult, ctx: Context, goal: m.Goal,
              proved_lemmas: set[str]) -> bool:
     """All steps valid, relations as strong as the goal's, cited lemmas proved, a chain from side to side."""
     if not result.steps or any(s.verdict not in ("proved", "checked") for s in result.steps):

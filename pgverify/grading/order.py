@@ -61,8 +61,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model as m
-from ..checker import CHECKED, PROVED, UNKNOWN, Options, check_step
+from ..checker import Options, check_step, load_kernel, prove_step
 from ..limits import TimedOut, run_jobs
+from ..results import CHECKED, PROVED, UNKNOWN
 from ..semantics import Context, build_context
 from ..syntax import LogicalLine, ParseFailure, parse_line, parse_source
 
@@ -246,7 +247,7 @@ def solve(exercise: Exercise, options: Options, workers: int | None = None) -> S
     jobs: list[Callable[[], Any]] = [functools.partial(_pair, exprs[i], exprs[j], ctx, options) for i, j in pairs]
     if exercise.goal is not None:
         jobs.append(functools.partial(_goal_ends, exprs, exercise.goal, ctx))
-    from .. import symbolic  # noqa: F401 - load sympy once, before the workers fork
+    load_kernel()  # once, before the workers fork
     outputs = run_jobs(jobs, options.time_limit, workers)
     links: dict[tuple[str, str], Link] = {}
     for (i, j), output in zip(pairs, outputs):
@@ -277,10 +278,8 @@ def written_alike(a: m.Expr, b: m.Expr, ctx: Context) -> bool:
     """
     if a == b:
         return True
-    from ..symbolic import prove
-
     try:
-        return prove(a, b, "=", ctx, frozenset({"algebra"})).proved
+        return prove_step(a, b, "=", ctx, frozenset({"algebra"})).proved
     except (RecursionError, MemoryError):
         raise
     except Exception:  # noqa: BLE001 - a failed proof is no proof
@@ -310,15 +309,13 @@ def _link(result: Any) -> Link:
 
 def smallest_rules(x: m.Expr, y: m.Expr, ctx: Context) -> tuple[str, ...] | None:
     """The fewest rules (up to MAX_SEARCH, among those the full proof used) that prove ``x = y``."""
-    from ..symbolic import prove
-
-    full = prove(x, y, "=", ctx, None)
+    full = prove_step(x, y, "=", ctx, None)
     if not full.proved:
         return None
     used = full.rules_used
     for size in range(min(len(used), MAX_SEARCH + 1)):
         for rules in itertools.combinations(used, size):
-            if prove(x, y, "=", ctx, frozenset(rules)).proved:
+            if prove_step(x, y, "=", ctx, frozenset(rules)).proved:
                 return rules
     return used
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .. import latex
+from ..syntax import latex
 from .. import model as m
 from ..syntax import logical_lines, parse_source
 

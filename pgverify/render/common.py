@@ -10,7 +10,7 @@ junit, markdown) leave them out, so one syntax error gives one annotation.
 
 from __future__ import annotations
 
-from ..checker import UNKNOWN, DerivationResult, FileResult, StepResult
+from ..results import UNKNOWN, DerivationResult, FileResult, StepResult
 
 
 def blocked_by_syntax_error(f: FileResult, s: StepResult) -> bool:

@@ -6,8 +6,8 @@ Data is escaped (``%`` ``\\r`` ``\\n``); property values also escape ``:`` and `
 
 from __future__ import annotations
 
-from ..checker import REFUTED, UNKNOWN, FileResult
 from ..report import Report
+from ..results import REFUTED, UNKNOWN, FileResult
 from .common import blocked_by_syntax_error, blocked_derivation, plural
 
 

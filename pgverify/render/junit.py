@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from ..checker import CHECKED, PROVED, DerivationResult, FileResult
 from ..report import Report
+from ..results import CHECKED, PROVED, DerivationResult, FileResult
 from .common import blocked_by_syntax_error, blocked_derivation, plural
 
 

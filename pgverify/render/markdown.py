@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..checker import REFUTED, UNKNOWN
 from ..report import Report
+from ..results import REFUTED, UNKNOWN
 from .common import blocked_by_syntax_error, blocked_derivation
 
 

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..checker import REFUTED, UNKNOWN, FileResult
+from .._version import __version__
 from ..report import Report
+from ..results import REFUTED, UNKNOWN, FileResult
 from .common import blocked_by_syntax_error, blocked_derivation
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -101,7 +102,6 @@ def _result_at(f: FileResult, rule_id: str, level: str, text: str, line: int, co
 def render(report: Report, *, color: bool = False, width: int = 100, docs_base: str | None = None) -> str:
     """The SARIF log; ``docs_base`` is the absolute URI of the rule pages (see the module's documentation)."""
     del color, width
-    from .. import __version__
     from ..rules import RULES
 
     base = resolve_docs_base(docs_base)

@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..checker import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
 from ..report import Report
+from ..results import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
 from .common import blocked_by_syntax_error, blocked_derivation, plural
 
 MARKS = {PROVED: ("✓", "proved", "green"), CHECKED: ("✓", "checked", "cyan"),

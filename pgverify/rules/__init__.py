@@ -36,15 +36,19 @@ from pgverify.rules import (
     rl,
     score,
 )
-from pgverify.rules.base import Misconception, Rule
-from pgverify.rules.misconceptions import MISCONCEPTIONS
+from pgverify.rules.base import KERNEL_OPTIONS, Misconception, Rewrite, Rule
 
 __all__ = [
     "MISCONCEPTIONS",
     "RULES",
     "CatalogueError",
+    "FAMILIES",
     "Misconception",
+    "REWRITES",
+    "Rewrite",
     "Rule",
+    "is_rule",
+    "rewrite_named",
     "lookup",
     "misconception",
     "misconceptions_for",
@@ -59,15 +63,18 @@ class CatalogueError(ValueError):
     """The catalogue itself is inconsistent: a programming error, raised at import."""
 
 
-RULES: tuple[Rule, ...] = (
-    basics.RULES
-    + probability.RULES
-    + logs.RULES
-    + calculus.RULES
-    + score.RULES
-    + dynamics.RULES
-    + estimation.RULES
-    + rl.RULES
+# The family modules, in the order the catalogue lists them. A family module defines RULES (its
+# rules) and, when it has any, REWRITES (the kernel rewrites its rules own) and MISCONCEPTIONS.
+FAMILIES = (basics, probability, logs, calculus, score, dynamics, estimation, rl)
+
+RULES: tuple[Rule, ...] = tuple(entry for family in FAMILIES for entry in family.RULES)
+
+# Every rule's own rewrites, from the modules that define them.
+REWRITES: tuple[Rewrite, ...] = tuple(entry for family in FAMILIES for entry in getattr(family, "REWRITES", ()))
+
+# The misconceptions, each with its detectors, from the module of the first rule it misuses.
+MISCONCEPTIONS: tuple[Misconception, ...] = tuple(
+    entry for family in FAMILIES for entry in getattr(family, "MISCONCEPTIONS", ())
 )
 
 # --------------------------------------------------------------------------
@@ -166,9 +173,39 @@ def _build_index(rules: Iterable[Rule]) -> dict[str, Rule]:
     return index
 
 
+def _index_rewrites(rewrites: Iterable[Rewrite], rules: Iterable[Rule]) -> dict[str, Rewrite]:
+    """Index rewrites by name, checking that every rule lists known rewrites and options.
+
+    Raises:
+        CatalogueError: two rewrites share a name, a rule lists an unknown
+            rewrite or kernel option, a rewrite credits an unknown rule, or a
+            rule has neither a rewrite nor a reason for having none.
+    """
+    by_name: dict[str, Rewrite] = {}
+    for entry in rewrites:
+        if entry.name in by_name:
+            raise CatalogueError(f"two rewrites are named {entry.name!r}")
+        if not entry.statement:
+            raise CatalogueError(f"rewrite {entry.name!r} has no docstring stating it")
+        by_name[entry.name] = entry
+    names = {entry.name for entry in rules}
+    for entry in rules:
+        unknown = [r for r in entry.rewrites if r not in by_name]
+        unknown += sorted(set(entry.kernel_options) - KERNEL_OPTIONS)
+        if unknown:
+            raise CatalogueError(f"rule {entry.name!r} lists unknown rewrites or options {unknown!r}")
+        if not (entry.rewrites or entry.kernel_options) and not entry.no_rewrite_because:
+            raise CatalogueError(f"rule {entry.name!r} has no rewrite and does not say why")
+    for entry in by_name.values():
+        if not set(entry.credits) <= names:
+            raise CatalogueError(f"rewrite {entry.name!r} credits unknown rules {entry.credits!r}")
+    return by_name
+
+
 _INDEX: dict[str, Rule] = _build_index(RULES)
 _COMPACT_INDEX: dict[str, Rule] = {_compact(k): r for k, r in _INDEX.items()}
 _BY_NAME: dict[str, Rule] = {entry.name: entry for entry in RULES}
+_REWRITES_BY_NAME: dict[str, Rewrite] = _index_rewrites(REWRITES, RULES)
 
 
 def _check_misconceptions(entries: Iterable[Misconception]) -> dict[str, Misconception]:
@@ -179,7 +216,11 @@ def _check_misconceptions(entries: Iterable[Misconception]) -> dict[str, Misconc
             a rule that is not a canonical rule name.
     """
     by_name: dict[str, Misconception] = {}
+    ranks: dict[int, str] = {}
     for entry in entries:
+        if not entry.detectors or entry.rank in ranks:
+            raise CatalogueError(f"misconception {entry.name!r} needs detectors and a rank of its own")
+        ranks[entry.rank] = entry.name
         if not _KEBAB.fullmatch(entry.name):
             raise CatalogueError(f"misconception name {entry.name!r} is not kebab-case")
         if entry.name in by_name:
@@ -224,6 +265,16 @@ def rule(name: str) -> Rule:
             use :func:`lookup` for user text).
     """
     return _BY_NAME[name]
+
+
+def is_rule(name: str) -> bool:
+    """Is ``name`` exactly the canonical name of a catalogue rule?"""
+    return name in _BY_NAME
+
+
+def rewrite_named(name: str) -> Rewrite:
+    """Return the rewrite whose function is called ``name``; ``KeyError`` otherwise."""
+    return _REWRITES_BY_NAME[name]
 
 
 def misconception(name: str) -> Misconception:

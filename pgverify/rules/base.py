@@ -1,14 +1,103 @@
 """The two record types of the catalogue: :class:`Rule` and :class:`Misconception`.
 
 Both are plain frozen data. The catalogue says what a rule is called, what it
-states, when it applies and how it is taught; what a rule *does* to an
-expression is the checker's business, so nothing here imports sympy.
+states, when it applies and how it is taught, and which of the kernel's
+rewrites citing it switches on. A rewrite (:class:`Rewrite`) is a small pure
+function ``(expr, kernel) -> expr | None`` written next to its rule, as in
+sympy's ``strategies``; the kernel only applies rewrites. Reading the
+catalogue never loads sympy: a family module reaches sympy and the kernel's
+node types through :class:`LazyModule`, loaded the first time a rewrite runs.
 """
 
 from __future__ import annotations
 
+import importlib
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# Kernel options a rule may switch on besides rewrites (the kernel reads them by these names).
+UNFOLD_DISTRIBUTIONS = "unfold-distributions"   # also try the normal form with normalized distributions unfolded
+ALGEBRAIC_COMPARISON = "algebraic-comparison"   # compare normal forms up to sympy's algebra, not only structurally
+KERNEL_OPTIONS = frozenset({UNFOLD_DISTRIBUTIONS, ALGEBRAIC_COMPARISON})
+
+# The node types a rewrite may be registered for; the kernel maps each name to its sympy class.
+NODE_TYPES = frozenset({"Sum", "Product", "Grad", "Weight", "log", "call"})
+
+
+class KernelView(Protocol):
+    """What a rewrite may read of the normalization running it (and nothing it may change).
+
+    ``tr`` is the translation (``defs``, ``dists``, ``params``, ``size(domain)``,
+    ``trajectory_schema()``, ``step_functions()``: memoized, so asking twice gives
+    the same symbols); ``options`` the kernel options switched on.
+    """
+
+    tr: Any
+    options: frozenset[str]
+
+    def normalized(self, w: Any, i: Any, lo: Any, hi: Any) -> bool:
+        """Does ``sum_{i=lo}^{hi} w`` sum a normalized distribution over its own variable?"""
+
+    def expand_body(self, body: Any) -> Any:
+        """A sum's body distributed over ``+`` (with the algebraic comparison, powers too)."""
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One rewrite of the kernel: ``apply(expr, kernel) -> expr | None``, an equivalence.
+
+    Attributes:
+        apply: the pure function; it returns None when it does not apply, and
+            never changes its arguments or anything they reach.
+        node: the node type it is tried on (one of :data:`NODE_TYPES`).
+        priority: among the rewrites of one node type, lower is tried first;
+            the first one that changes the node wins.
+        credits: the rules reported as used when it fires.
+    """
+
+    apply: Callable[[Any, KernelView], Any]
+    node: str
+    priority: int
+    credits: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The function's name: how rules list the rewrites they switch on."""
+        return self.apply.__name__
+
+    @property
+    def statement(self) -> str:
+        """The first line of its docstring, which states the rewrite."""
+        return (self.apply.__doc__ or "").strip().splitlines()[0] if self.apply.__doc__ else ""
+
+    def __call__(self, e: Any, kernel: KernelView) -> Any:
+        return self.apply(e, kernel)
+
+
+def rewrite(node: str, priority: int, credits: str | tuple[str, ...]) -> Callable[[Callable[..., Any]], Rewrite]:
+    """Declare the decorated function a :class:`Rewrite` of ``node`` nodes, credited to ``credits``."""
+    if node not in NODE_TYPES:
+        raise ValueError(f"a rewrite cannot be registered for {node!r} nodes")
+    names = (credits,) if isinstance(credits, str) else tuple(credits)
+
+    def declare(fn: Callable[..., Any]) -> Rewrite:
+        return Rewrite(fn, node, priority, names)
+
+    return declare
+
+
+class LazyModule:
+    """A module imported the first time one of its attributes is read (sympy, the kernel's terms)."""
+
+    def __init__(self, name: str) -> None:
+        self._lazy_name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self.__dict__["_lazy_name"])
+        self.__dict__.update(vars(module))   # later reads are plain attribute reads
+        return getattr(module, attr)
 
 
 @dataclass(frozen=True)
@@ -29,6 +118,14 @@ class Rule:
             cite this rule.
         flawed_example: a complete ``.pgv`` file with exactly one false step
             that cites this rule.
+        rewrites: names of the kernel rewrites citing this rule switches on,
+            its own (defined in its module) and those of the rules it rests on.
+        kernel_options: kernel options citing it switches on
+            (:data:`KERNEL_OPTIONS`).
+        no_rewrite_because: for a rule with no rewrite, why the kernel has none.
+        names_its_one_mistake: a refuted step citing this rule is blamed on its
+            one primary misconception when no detector matches (the rule is a
+            theorem whose one classic misuse is what such a step almost always is).
     """
 
     name: str
@@ -39,6 +136,10 @@ class Rule:
     purpose: str
     valid_example: str
     flawed_example: str
+    rewrites: tuple[str, ...] = ()
+    kernel_options: frozenset[str] = field(default_factory=frozenset)
+    no_rewrite_because: str = ""
+    names_its_one_mistake: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +153,10 @@ class Misconception:
             expression.
         rules: canonical names of the rules this is a misuse of.
         example: a complete small ``.pgv`` file with one flawed step.
+        detectors: the generators that recognise it in a refuted step
+            (``pgverify/rules/mistakes.py`` says what they yield).
+        rank: where its detectors run in the whole catalogue, lowest first: a
+            mistake explained by a narrow rewrite outranks a broad one.
     """
 
     name: str
@@ -59,6 +164,8 @@ class Misconception:
     hint: str
     rules: tuple[str, ...]
     example: str
+    detectors: tuple[Callable[..., Any], ...] = ()
+    rank: int = 0
 
 
 def pgv(text: str) -> str:

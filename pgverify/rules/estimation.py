@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pgverify.rules.base import Rule, pgv
+from collections.abc import Iterator
+from dataclasses import replace
+
+from pgverify import model as m
+from pgverify.model import nodes
+from pgverify.rules.base import Misconception, Rule, pgv
+from pgverify.rules.mistakes import Candidate, num, one_site, variants
+from pgverify.semantics import Context
 
 FAMILY = "estimation"
 
@@ -43,6 +50,11 @@ MONTE_CARLO = Rule(
           ≈ sum_{i=1}^{N} R(τ_i)   by monte-carlo
         """
     ),
+    no_rewrite_because=(
+        "a sample mean is not equal to the expectation it estimates, so no rewrite of one side "
+        "gives the other: the falsifier checks the step by taking the estimate's exact expected "
+        "value over its i.i.d. samples (the kernel proves a `≈` step only when its sides are equal outright)"
+    ),
 )
 
 IMPORTANCE_SAMPLING = Rule(
@@ -79,6 +91,98 @@ IMPORTANCE_SAMPLING = Rule(
         claim E_{a ~ π_θ(·|s)}[Q(s, a)] = E_{a ~ π_old(·|s)}[Q(s, a)]   by importance-sampling
         """
     ),
+    rewrites=("drop_expectation_marker", "split_sum"),
 )
 
 RULES: tuple[Rule, ...] = (MONTE_CARLO, IMPORTANCE_SAMPLING)
+
+
+# ------------------------------------------------------------------ misconceptions and their detectors
+# A detector yields (left, right, context) claims; the first that holds names the mistake
+# (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
+
+
+def _importance_weight_inverted(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    def flip(n: m.Expr) -> m.Expr | None:
+        if isinstance(n, m.Div) and ctx.is_distribution_call(n.left) and ctx.is_distribution_call(n.right):
+            return m.Div(n.right, n.left)
+        return None
+    for variant in one_site(rhs, flip):
+        yield lhs, variant, ctx
+
+
+def _importance_weight_missing(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    targets = [n.dist for n in nodes(rhs) if isinstance(n, m.Expect)]
+    if not targets:
+        return
+    for target in targets[:2]:
+        def swap(n: m.Expr, target: m.Expr = target) -> m.Expr | None:
+            if isinstance(n, m.Expect) and n.dist != target:
+                return replace(n, dist=target)
+            return None
+        yield from variants((lhs,), swap, rhs, ctx)
+
+
+def _missing_sample_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+    if relation != "≈":
+        return
+    for count in (m.Name("N"), m.Size(m.Name("D"))):
+        yield lhs, m.Mul(m.Div(num(1), count), rhs), ctx
+
+
+MISCONCEPTIONS: tuple[Misconception, ...] = (
+    Misconception(
+        name="importance-weight-inverted",
+        title="The importance weight was written upside down",
+        hint=(
+            "The weight must turn samples from the policy you have into the "
+            "policy you want: which density belongs in the numerator?"
+        ),
+        rules=("importance-sampling",),
+        example=pgv(
+            """
+            use rl
+            dist π_old(a | s)
+            claim E_{a ~ π_θ(·|s)}[Q(s, a)] = E_{a ~ π_old(·|s)}[π_old(a | s) / π_θ(a | s) Q(s, a)]   by importance-sampling
+            """
+        ),
+        detectors=(_importance_weight_inverted,),
+        rank=200,
+    ),
+    Misconception(
+        name="importance-weight-missing",
+        title="The sampling distribution was changed without an importance weight",
+        hint=(
+            "Samples from another policy average to a different value: what "
+            "corrects for where they came from?"
+        ),
+        rules=("importance-sampling",),
+        example=pgv(
+            """
+            use rl
+            dist π_old(a | s)
+            claim E_{a ~ π_θ(·|s)}[Q(s, a)] = E_{a ~ π_old(·|s)}[Q(s, a)]   by importance-sampling
+            """
+        ),
+        detectors=(_importance_weight_missing,),
+        rank=210,
+    ),
+    Misconception(
+        name="missing-sample-mean-normalization",
+        title="The sample estimate sums the samples without dividing by their number",
+        hint=(
+            "A sum of N samples grows with N while the expectation does not: "
+            "what turns the sum into an average?"
+        ),
+        rules=("monte-carlo",),
+        example=pgv(
+            """
+            use rl
+                E_{τ ~ π_θ}[R(τ)]
+              ≈ sum_{i=1}^{N} R(τ_i)   by monte-carlo
+            """
+        ),
+        detectors=(_missing_sample_mean,),
+        rank=230,
+    ),
+)

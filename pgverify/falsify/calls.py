@@ -1,0 +1,154 @@
+"""Evaluating calls: definitions, declared functions (random smooth tables) and distributions.
+
+A declared function is a random smooth function of its real inputs (with
+curvature, so that a wrong derivative shows); a distribution is a softmax of
+such functions over its variables' values, so it is positive and sums to one.
+Tables do not depend on the draw of free variables and are shared across draws.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from .. import model as m
+from ..semantics import REAL, TIME, TRAJ, Context, FunctionInfo
+from . import jets
+from .models import FIXED_REAL_RANGE, MAX_TERMS, VALUE_DIGITS, Elem, Env, FunctionRef, Model, Traj, Unsupported, \
+    between, hashable
+
+
+class Calls:
+    """The call family of ``Evaluator`` (a mixin: the state it reads is set up by ``Evaluator``)."""
+
+    ctx: Context
+    model: Model
+    cache: dict[Any, Any]
+    tables: dict[Any, Any]
+    param_values: dict[str, jets.Value]
+
+    def _resolve(self, c: m.Call) -> tuple[m.Call, FunctionInfo]:
+        memo = self.ctx.memo
+        hit = memo.get(id(c))
+        if hit is not None and hit[0] is c:
+            return hit[1], hit[2]
+        canon, info = self.ctx.resolve_call(c)
+        memo[id(c)] = (c, canon, info)
+        return canon, info
+
+    def call(self, c: m.Call, env: Env) -> Any:
+        c, info = self._resolve(c)
+        args = [self.eval(a, env) for a in c.all_args]
+        if info.kind == "def":
+            return self.apply_definition(info, args, env)
+        if info.kind == "dist":
+            return self._probability(info, args)
+        return self._function(info, args, c)
+
+    def apply_definition(self, info: FunctionInfo, args: list[Any], env: Env) -> Any:
+        key = ("def", info.key, info.arity, tuple(hashable(a) for a in args), env.traj)
+        if key in self.cache:
+            if self.cache[key] is None:
+                raise Unsupported(f"the definition of {info.key} refers to itself")
+            return self.cache[key]
+        self.cache[key] = None
+        inner = Env({}, env.traj)
+        for p, a in zip(info.params, args):
+            inner = inner.bind(p.key(), a)
+        assert info.body is not None
+        result = self.eval(info.body, inner)
+        self.cache[key] = result
+        return result
+
+    def _real_inputs(self, info: FunctionInfo, args: list[Any]) -> tuple[tuple, list[jets.Value]]:
+        discrete: list[Any] = []
+        reals: list[jets.Value] = []
+        for a in args:
+            if isinstance(a, (Elem, Traj)):
+                discrete.append(a)
+            elif isinstance(a, FunctionRef):
+                discrete.append(a.key)
+                for p in self.ctx.params:
+                    if a.key.endswith("_" + p):
+                        reals.append(self.param_values[p])
+            else:
+                reals.append(a)
+        for p in sorted(info.depends):
+            if p in self.param_values:
+                reals.append(self.param_values[p])
+        return tuple(discrete), reals
+
+    def _smooth(self, tag: tuple, reals: list[jets.Value]) -> jets.Value:
+        """A random smooth function of the real inputs, with curvature: c0 + Σ(c1 u + c2 u²) + c3 exp(c4 Σu)."""
+        u = self._u
+        acc: jets.Value = 2.0 * u(*tag, "c0") - 1.0
+        total: jets.Value = 0.0
+        for j, x in enumerate(reals):
+            acc = jets.add(acc, jets.mul(x, 2.0 * u(*tag, j, "c1") - 1.0))
+            acc = jets.add(acc, jets.mul(jets.mul(x, x), 0.8 * u(*tag, j, "c2") - 0.4))
+            total = jets.add(total, x)
+        if reals:
+            acc = jets.add(acc, jets.mul(jets.exp(jets.mul(total, 1.6 * u(*tag, "c4") - 0.8)),
+                                         0.6 * u(*tag, "c3") - 0.3))
+        return acc
+
+    def _function(self, info: FunctionInfo, args: list[Any], c: m.Call) -> jets.Value:
+        discrete, reals = self._real_inputs(info, args)
+        cache_key = ("fun", info.key, info.arity, discrete) if all(not isinstance(r, jets.Jet) or
+                                                                     any(r is pv for pv in self.param_values.values())
+                                                                     for r in reals) and \
+            len(reals) == len(info.depends) else None
+        if cache_key is not None and cache_key in self.tables:
+            return self.tables[cache_key]
+        tag = ("f", info.key, info.arity, tuple(str(d) for d in discrete))
+        v = self._smooth(tag, reals)
+        if info.positive:
+            v = jets.exp(v)
+        elif not reals:
+            v = round(between(FIXED_REAL_RANGE, self._u(*tag, "v")), VALUE_DIGITS)
+        if cache_key is not None:
+            self.tables[cache_key] = v
+        return v
+
+    def domain_values(self, domain: str) -> list[Any]:
+        if domain == TRAJ:
+            return self.trajectories()
+        if domain == TIME:
+            return list(range(self.model.horizon))
+        if domain == REAL:
+            raise Unsupported("a sum or distribution over a real variable: declare its domain, e.g. `dist p(x)`")
+        return [Elem(domain, i) for i in range(self.model.size(domain))]
+
+    def _probability(self, info: FunctionInfo, args: list[Any]) -> jets.Value:
+        var_args = args[:info.n_vars]
+        given = args[info.n_vars:]
+        table = self._dist_table(info, tuple(hashable(g) for g in given), given)
+        key = tuple(hashable(a) for a in var_args)
+        if key not in table:
+            raise Unsupported(f"{info.key} is a distribution over {', '.join(info.var_domains[:info.n_vars])};"
+                              f" it cannot be applied to {', '.join(str(a) for a in var_args)}")
+        return table[key]
+
+    def _dist_table(self, info: FunctionInfo, given_key: tuple, given: list[Any]) -> dict[tuple, jets.Value]:
+        ck = ("dist", info.key, info.arity, given_key)
+        if ck in self.tables:
+            return self.tables[ck]
+        domains = info.var_domains[:info.n_vars]
+        spaces = [self.domain_values(d) for d in domains]
+        combos = list(itertools.product(*spaces))
+        if len(combos) > MAX_TERMS:
+            raise Unsupported("a distribution over too many values to enumerate")
+        discrete, reals = self._real_inputs(info, given)
+        logits = []
+        for combo in combos:
+            tag = ("d", info.key, info.arity, tuple(str(d) for d in discrete), tuple(str(x) for x in combo))
+            logits.append(self._smooth(tag, reals))
+        top = max(jets.value(x) for x in logits)
+        weights = [jets.exp(jets.sub(x, top)) for x in logits]
+        total: jets.Value = 0.0
+        for w in weights:
+            total = jets.add(total, w)
+        table = {tuple(hashable(x) for x in combo): jets.div(w, total) for combo, w in zip(combos, weights)}
+        if all(not isinstance(g, jets.Jet) for g in given):
+            self.tables[ck] = table
+        return table

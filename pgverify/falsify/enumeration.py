@@ -1,0 +1,213 @@
+"""Evaluating what ranges over a finite space: trajectories, sums and products, expectations.
+
+Everything is enumerated exactly (no sampling), within ``MAX_TERMS`` terms;
+a trajectory has as many states and actions as the trajectory distribution's
+definition reads, found by evaluating it once on a long probe trajectory.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from .. import model as m
+from ..semantics import ACTION, STATE, Context, FunctionInfo, trajectory_definition
+from . import jets
+from .models import DATASET_SIZE, MAX_TERMS, Elem, Env, Model, NameProblem, Traj, Unsupported, hashable
+
+
+class _Probe:
+    """The time indices a trajectory distribution's definition reads."""
+
+    def __init__(self) -> None:
+        self.states: list[int] = []
+        self.actions: list[int] = []
+
+
+class Enumeration:
+    """The enumeration family of ``Evaluator`` (a mixin: the state it reads is set up by ``Evaluator``)."""
+
+    ctx: Context
+    model: Model
+    trial: int
+    cache: dict[Any, Any]
+    budget: int
+    _schema: tuple[int, int] | None
+
+    # ------------------------------------------------------------ trajectories
+
+    def trajectory_schema(self) -> tuple[int, int]:
+        """How many states and actions a trajectory has: read off the trajectory distribution's definition."""
+        if self._schema is None:
+            info = trajectory_definition(self.ctx)
+            probe = _Probe()
+            saved = self.budget
+            try:
+                self._apply_probe(info, probe)
+            except (Unsupported, jets.Undefined, NameProblem, RecursionError):
+                pass
+            self.budget = saved
+            n_states = max(probe.states, default=self.model.horizon) + 1
+            n_actions = max(probe.actions, default=self.model.horizon - 1) + 1
+            self._schema = (n_states, n_actions)
+        return self._schema
+
+    def _apply_probe(self, info: FunctionInfo, probe: _Probe) -> None:
+        sub = type(self)(self.ctx, self.model, self.trial, {})  # type: ignore[call-arg]
+        long = Traj(tuple([0] * (self.model.horizon + 8)), tuple([0] * (self.model.horizon + 8)))
+        sub._probe = probe  # type: ignore[attr-defined]
+        original = sub._step_variable
+
+        def recording(n: m.Name, env: Env, domain: str) -> Any:
+            if n.sub and not n.primes and len(n.sub) == 1 and n.sample is None:
+                v = sub.eval(n.sub[0], env)
+                if isinstance(v, int):
+                    (probe.states if domain == STATE else probe.actions).append(v)
+            return original(n, env, domain)
+
+        sub._step_variable = recording  # type: ignore[method-assign]
+        env = Env({}, long)
+        for p in info.params:
+            env = env.bind(p.key(), long)
+        assert info.body is not None
+        sub.eval(info.body, env)
+
+    def trajectories(self) -> list[Traj]:
+        if "trajectories" not in self.cache:
+            n_states, n_actions = self.trajectory_schema()
+            count = self.model.n_states ** n_states * self.model.n_actions ** n_actions
+            if count > MAX_TERMS:
+                raise Unsupported(f"{count} trajectories are too many to enumerate")
+            out = []
+            for states in itertools.product(range(self.model.n_states), repeat=n_states):
+                for actions in itertools.product(range(self.model.n_actions), repeat=n_actions):
+                    out.append(Traj(states, actions))
+            self.cache["trajectories"] = out
+        return self.cache["trajectories"]
+
+    def dataset(self, key: str) -> list[Traj]:
+        ck = ("dataset", key)
+        if ck not in self.cache:
+            self.cache[ck] = [self.free_traj(f"{key}[{i}]") for i in range(DATASET_SIZE)]
+        return self.cache[ck]
+
+    # ------------------------------------------------------------ big operators
+
+    def bigop(self, b: m.BigOp, env: Env) -> jets.Value:
+        index = b.index.key()
+        if b.lower is not None:
+            lo = self.index(b.lower, env)
+            hi = self.index(b.upper, env) if b.upper is not None else lo
+            if hi - lo + 1 > MAX_TERMS:
+                raise Unsupported(f"a sum of {hi - lo + 1} terms is too long to enumerate")
+            values: list[Any] = list(range(lo, hi + 1))
+        elif b.over is not None:
+            values = list(self.dataset(b.over.key()))
+        else:
+            domain = self.ctx.variable_domain(b.index.base)
+            values = self.domain_values(domain)
+        if len(values) > MAX_TERMS:
+            raise Unsupported("too many terms to enumerate")
+        acc: jets.Value = 0.0 if b.kind == "sum" else 1.0
+        component = self._component(b.index, env)
+        for v in values:
+            inner = env.bind(index, v)
+            if component is not None:  # sum_{s_0}: the trajectory whose state 0 is v
+                inner = self._with_component(inner, component, v)
+            term = self.real(b.body, inner)
+            acc = jets.add(acc, term) if b.kind == "sum" else jets.mul(acc, term)
+        return acc
+
+    def _component(self, index: m.Name, env: Env) -> tuple[str, int] | None:
+        """``s_0`` or ``a_1`` as a summation index: which component of the trajectory it is."""
+        domain = self.ctx.domain_of_base(index.base)
+        if domain not in (STATE, ACTION) or len(index.sub) != 1 or index.sample is not None or index.primes:
+            return None
+        sub = index.sub[0]
+        if not isinstance(sub, m.Num) or sub.value.denominator != 1:
+            return None
+        return ("states" if domain == STATE else "actions"), int(sub.value)
+
+    def _with_component(self, env: Env, component: tuple[str, int], value: Any) -> Env:
+        attr, t = component
+        traj = env.traj if env.traj is not None else self.free_traj("τ")
+        n_states, n_actions = self.trajectory_schema()
+        if len(traj.states) > n_states or len(traj.actions) > n_actions:
+            # summing over the components of τ: τ is a trajectory of the distribution's own length
+            traj = Traj(traj.states[:n_states], traj.actions[:n_actions])
+        seq = list(getattr(traj, attr))
+        if not 0 <= t < len(seq) or not isinstance(value, Elem):
+            return env
+        seq[t] = value.index
+        changed = traj._replace(**{attr: tuple(seq)})
+        bindings = dict(env.bindings)
+        bindings["τ"] = changed
+        return Env(bindings, changed)
+
+    def expect(self, e: m.Expect, env: Env) -> jets.Value:
+        ctx = self.ctx
+        variables = [v.key() for v in e.variables]
+        if ctx.is_trajectory_dist(e.dist):
+            weights = [(t,) for t in self.trajectories()]
+            info = trajectory_definition(ctx)
+            pairs = [(w, self.apply_definition(info, [w[0]], env)) for w in weights]
+        else:
+            pairs = self.weights(e, env)
+        acc: jets.Value = 0.0
+        for values, weight in pairs:
+            if len(values) != len(variables):
+                raise Unsupported("the expectation lists a different number of variables than its distribution")
+            inner = env
+            for k, v in zip(variables, values):
+                inner = inner.bind(k, v)
+            acc = jets.add(acc, jets.mul(weight, self.real(e.body, inner)))
+        return acc
+
+    def _defined_weights(self, info: FunctionInfo, given: list[Any], env: Env,
+                  n_vars: int | None = None) -> list[tuple[tuple, jets.Value]]:
+        """Weights of a distribution written as a definition (``def π_θ(a|s) = softmax …``), as defined."""
+        n = info.n_vars if n_vars is None else n_vars
+        n = n or (len(info.params) - len(given))
+        domains = []
+        for p in info.params[:n]:
+            domain = self.ctx.variable_domain(p.base)
+            domains.append(domain)
+        out = []
+        for combo in itertools.product(*[self.domain_values(d) for d in domains]):
+            out.append((tuple(combo), self.apply_definition(info, list(combo) + list(given), env)))
+        return out
+
+    def weights(self, e: m.Expect, env: Env) -> list[tuple[tuple, jets.Value]]:
+        ctx = self.ctx
+        dist = e.dist
+        if isinstance(dist, m.Name):
+            key = dist.key()
+            candidates = [i for (k, _), i in ctx.functions.items() if k == key and i.kind in ("dist", "def")]
+            info = next((i for i in candidates if i.kind == "dist" and i.n_vars == i.arity), None) or \
+                next((i for i in candidates if i.kind == "dist"), None)
+            if info is None:
+                defined = next((i for i in candidates if i.kind == "def"), None)
+                if defined is not None:
+                    return self._defined_weights(defined, [], env)
+                raise Unsupported(f"'{key}' is not a declared distribution (declare it with `dist {key}(x)`)")
+            if info.arity != info.n_vars:
+                raise Unsupported(f"{key} is conditional: write its condition, as in E_{{x ~ {key}(·|y)}}[…]")
+            table = self._dist_table(info, (), [])
+            return list(table.items())
+        if isinstance(dist, m.Call):
+            dist = ctx.canonical_call(dist)
+            info = ctx.function(dist.func.key(), len(dist.all_args))
+            holes = [i for i, a in enumerate(dist.all_args) if isinstance(a, m.Placeholder)]
+            if info.kind == "def" and holes == list(range(len(holes))) and holes:
+                given = [self.eval(a, env) for a in dist.all_args[len(holes):]]
+                return self._defined_weights(info, given, env, len(holes))
+            if info.kind != "dist":
+                raise Unsupported(f"'{dist.func.key()}' is not a declared distribution")
+            if holes != list(range(len(holes))) or len(holes) != info.n_vars:
+                raise Unsupported("write the expectation's distribution with '·' for its variables,"
+                                  " as in E_{a ~ π_θ(·|s)}[…]")
+            given = [self.eval(a, env) for a in dist.all_args[len(holes):]]
+            table = self._dist_table(info, tuple(hashable(g) for g in given), given)
+            return list(table.items())
+        raise Unsupported("cannot read the expectation's distribution")
+

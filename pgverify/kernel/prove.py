@@ -1,0 +1,175 @@
+"""The entry point :func:`prove`: translate both sides, normalize them with the cited rules, compare.
+
+A cited lemma ``name: L = R`` rewrites ``L -> R`` (or ``R -> L``) wherever L
+occurs (up to a constant factor) in a normalized side, its free variables
+matching anything but a variable bound inside the match; sums are split
+linearly to expose it.  Lemmas are used only when cited (they are
+assumptions, not proofs), and only ``=`` lemmas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sympy as sp  # type: ignore[import-untyped]
+from sympy.core.function import AppliedUndef  # type: ignore[import-untyped]
+
+from .. import model as m
+from ..semantics import Context
+from .compare import same
+from ..rules.base import UNFOLD_DISTRIBUTIONS
+from .normalize import Normalizer, Switches, all_switches, rewrite_named, switches
+from .terms import Proof, Unsupported, canon
+from .translate import Translator
+
+__all__ = ["normal_form", "prove"]
+
+Rewriting = tuple[sp.Expr, sp.Expr]   # (pattern, replacement)
+
+
+def _lemma_rewrites(tr: Translator, ctx: Context, names: Iterable[str], norm: Normalizer
+                    ) -> list[tuple[Rewriting | None, Rewriting | None]]:
+    """Each cited lemma as (L -> R, R -> L) pattern pairs, its free variables as wildcards."""
+    out: list[tuple[Rewriting | None, Rewriting | None]] = []
+    for name in names:
+        lhs, relation, rhs = ctx.lemmas[name]
+        if relation != "=":
+            continue                      # an estimate (≈) is not an equality to rewrite with
+        try:
+            left = norm.run(tr.side(lhs))
+            right = norm.run(tr.side(rhs))
+        except Unsupported:
+            continue
+        left, right = canon(left, "κ"), canon(right, "κ")
+        out.append((_as_pattern(left, right, tr), _as_pattern(right, left, tr)))
+    return out
+
+
+def _as_pattern(pattern: sp.Expr, replacement: sp.Expr, tr: Translator) -> Rewriting | None:
+    """``pattern -> replacement`` with the pattern's free variables as wildcards (None for an atom).
+
+    A lemma holds for every value of its free variables, so any instance of it may be used;
+    a variable only on the replacement's side keeps its own value.
+    """
+    if pattern.is_Atom:
+        return None
+    wilds = {s: sp.Wild(f"w{k}") for k, s in enumerate(sorted(pattern.free_symbols - tr.globals, key=str))}
+    return pattern.xreplace(wilds), replacement.xreplace(wilds)
+
+
+def _rewrite_with(e: sp.Expr, pattern: sp.Expr, replacement: sp.Expr) -> sp.Expr:
+    """Replace every sub-expression matching ``pattern`` (bound variables renamed locally)."""
+    needed = {f.func for f in pattern.atoms(AppliedUndef)}
+    heads = (type(pattern), sp.Mul) if not isinstance(pattern, sp.Add) else (sp.Add,)
+
+    def walk(x: sp.Expr) -> sp.Expr:
+        if not x.args or isinstance(x, (sp.Derivative, sp.Subs)):
+            return x
+        if not needed <= {f.func for f in x.atoms(AppliedUndef)}:
+            return x                      # the pattern's functions are not all in here
+        if isinstance(x, heads):
+            local = canon(x, "κ")
+            bound = {limit[0] for big in local.atoms(sp.Sum, sp.Product) for limit in big.limits}
+            found = _instance(local.match(pattern), bound)
+            if found is not None:
+                return replacement.xreplace(found)
+            if isinstance(x, sp.Mul) and not isinstance(pattern, sp.Add):
+                found = _instance(local.match(_COEFFICIENT * pattern), bound)
+                if found is not None and found.get(_COEFFICIENT, 0) != 0:
+                    return (_COEFFICIENT * replacement).xreplace(found)
+        return x.func(*[walk(a) for a in x.args])
+
+    return walk(e)
+
+
+_COEFFICIENT = sp.Wild("coefficient")
+
+
+def _instance(found: dict | None, bound: set[sp.Symbol]) -> dict | None:
+    """A match is an instance of the lemma only if no wildcard took a variable bound inside the match."""
+    if found is None or any(value.has(*bound) for value in found.values() if bound):
+        return None
+    return found
+
+
+# --------------------------------------------------------------------------- the entry point
+
+
+def _strategies(caps: Switches) -> list[Switches]:
+    """Normal forms to try: keep normalized distributions folded first, then unfold them too."""
+    if UNFOLD_DISTRIBUTIONS in caps.options:
+        return [caps.without(UNFOLD_DISTRIBUTIONS), caps]
+    return [caps]
+
+
+def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozenset[str] | None = None) -> Proof:
+    """Show ``lhs relation rhs`` symbolically, with every rule (``rules=None``) or only the cited ones.
+
+    ``proved=True`` means the two sides are equal in every finite model of the
+    declarations.  With ``rules`` given, only those rules' rewrites (plus the
+    always-on BASE) are used, and a cited lemma may rewrite one side.
+    """
+    if relation not in ("=", "≈"):
+        return Proof(False, "unsupported relation")
+    tr = Translator(ctx)
+    try:
+        left, right = tr.side(lhs), tr.side(rhs)
+    except Unsupported as why:
+        return Proof(False, f"unsupported: {why}")
+    if canon(left) == canon(right):
+        return Proof(True)
+    if rules is None:
+        caps, lemma_names = all_switches(), []
+    else:
+        caps = switches(rules)
+        lemma_names = sorted(r for r in rules if r in ctx.lemmas)
+        if lemma_names:
+            caps |= Switches(frozenset({rewrite_named("split_sum")}), frozenset())  # sums split to expose a lemma
+    remaining = ""
+    for attempt in _strategies(caps):
+        norm = Normalizer(tr, attempt)
+        try:
+            a, b = canon(norm.run(left)), canon(norm.run(right))
+            if same(a, b, attempt.options):
+                return Proof(True, rules_used=_used(norm, a, b))
+            if lemma_names and _by_lemmas(tr, ctx, lemma_names, norm, a, b, attempt):
+                return Proof(True, rules_used=tuple(sorted(norm.used | set(lemma_names))))
+        except Unsupported as why:
+            return Proof(False, f"unsupported: {why}")
+        remaining = str(a - b)
+    reason = "sympy could not show the difference is zero"
+    if remaining:
+        reason += f" (remaining: {remaining[:160]}{'…' if len(remaining) > 160 else ''})"
+    return Proof(False, reason)
+
+
+def _used(norm: Normalizer, a: sp.Expr, b: sp.Expr) -> tuple[str, ...]:
+    used = set(norm.used)
+    if a != b and (a - b) != 0:
+        used.add("algebra")
+    return tuple(sorted(used))
+
+
+def _by_lemmas(tr: Translator, ctx: Context, names: list[str], norm: Normalizer, a: sp.Expr, b: sp.Expr,
+               caps: Switches) -> bool:
+    """Rewrite both sides with the cited lemmas (all forward, all backward, then one at a time)."""
+    pairs = _lemma_rewrites(tr, ctx, names, norm)
+    forward = [f for f, _ in pairs if f is not None]
+    backward = [r for _, r in pairs if r is not None]
+    attempts = [forward, backward] + ([[x] for x in forward + backward] if len(pairs) > 1 else [])
+    for rewritings in attempts:
+        a2, b2 = a, b
+        for pattern, replacement in rewritings:
+            a2, b2 = _rewrite_with(a2, pattern, replacement), _rewrite_with(b2, pattern, replacement)
+        if (a2, b2) == (a, b):
+            continue
+        if same(canon(norm.run(a2)), canon(norm.run(b2)), caps.options):
+            return True
+    return False
+
+
+def normal_form(expr: m.Expr, ctx: Context, rules: frozenset[str] | None = None) -> sp.Expr:
+    """The normal form the engine compares (for debugging and reports)."""
+    tr = Translator(ctx)
+    caps = all_switches() if rules is None else switches(rules)
+    return canon(Normalizer(tr, caps).run(tr.side(expr)))

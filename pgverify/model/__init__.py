@@ -1,0 +1,30 @@
+"""The typed syntax tree of a derivation file: frozen dataclasses, no sympy, and the one walk.
+
+``syntax`` builds these nodes; ``semantics`` gives names their meaning; every
+other module reads them.  Where to look:
+
+* ``expressions``  expression nodes with their spans, and ``show`` (nodes back to text)
+* ``statements``   declarations, claims and steps, derivations, the source file
+* ``walk``         ``children``, ``nodes``, ``transform``: the only code that knows a node's fields
+"""
+
+from __future__ import annotations
+
+from .expressions import (
+    Add, BigOp, Call, Div, Expect, Expr, Func, Grad, Mul, NOWHERE, Name, Neg, Num, Placeholder,
+    Pow, Size, Span, Sub, show,
+)
+from .statements import (
+    Cell, ChainStart, Claim, Declaration, Definition, Depends, Derivation, DistDecl, FunDecl, Goal,
+    Header, Justification, Lemma, Location, Param, SourceFile, Statement, Step, StepLine, Suppression,
+    SyntaxIssue, Use, locate,
+)
+from .walk import children, nodes, transform
+
+__all__ = [
+    "Add", "Cell", "Location", "locate", "BigOp", "Call", "ChainStart", "Claim", "Declaration", "Definition", "Depends",
+    "Derivation", "DistDecl", "Div", "Expect", "Expr", "FunDecl", "Func", "Goal", "Grad", "Header",
+    "Justification", "Lemma", "Mul", "NOWHERE", "Name", "Neg", "Num", "Param", "Placeholder",
+    "Pow", "Size", "SourceFile", "Span", "Statement", "Step", "StepLine", "Sub", "Suppression",
+    "SyntaxIssue", "Use", "children", "nodes", "show", "transform",
+]

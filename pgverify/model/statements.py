@@ -1,0 +1,228 @@
+"""Statements and the structure of a file: declarations, claims, steps, derivations, the source file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .expressions import NOWHERE, Call, Expr, Name, Span
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class Justification:
+    """``by rule, other-rule`` or ``by "free text"``: the cited items as written."""
+
+    items: tuple[str, ...]
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Statement:
+    span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
+
+
+@dataclass(frozen=True)
+class Use(Statement):
+    vocabulary: str
+
+
+@dataclass(frozen=True)
+class Param(Statement):
+    names: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class DistDecl(Statement):
+    call: Call
+
+
+@dataclass(frozen=True)
+class FunDecl(Statement):
+    call: Call
+    positive: bool = False
+
+
+@dataclass(frozen=True)
+class Depends(Statement):
+    names: tuple[Name, ...]
+    param: Name
+
+
+@dataclass(frozen=True)
+class Definition(Statement):
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Header(Statement):
+    """``derivation "title"``."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class Goal(Statement):
+    lhs: Expr
+    relation: str
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Lemma(Statement):
+    name: str
+    lhs: Expr
+    relation: str
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Claim(Statement):
+    lhs: Expr
+    relation: str
+    rhs: Expr
+    justification: Justification | None
+
+
+@dataclass(frozen=True)
+class ChainStart(Statement):
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class StepLine(Statement):
+    relation: str
+    expr: Expr
+    justification: Justification | None
+
+
+Declaration = Use | Param | DistDecl | FunDecl | Depends | Definition
+
+
+# --------------------------------------------------------------------------- file structure
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of a chain: ``previous relation expr``.
+
+    ``previous`` is None when the line before could not be read; the step is
+    then reported ``unknown``.
+    """
+
+    previous: Expr | None
+    relation: str
+    expr: Expr | None
+    justification: Justification | None
+    span: Span
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A chain (or several), with its own declarations, goal and steps."""
+
+    title: str
+    span: Span
+    declarations: tuple[Declaration, ...]
+    goal: Goal | None
+    steps: tuple[Step, ...]
+    lemma: str | None = None
+    # the chain's first and last expressions, for the goal
+    chains: tuple[tuple[Expr, Expr], ...] = ()
+
+
+@dataclass(frozen=True)
+class SyntaxIssue:
+    """A parse or declaration error, already worded."""
+
+    span: Span
+    message: str
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A ``pgverify: ignore`` comment: it silences the faults reported at ``target``.
+
+    ``line``/``column`` locate the comment itself (for the "unused suppression"
+    note); ``target`` is the line (in the same coordinates as every ``Span`` of
+    the file) whose faults it silences; ``names`` are the rule, mistake or fault
+    names given in brackets, empty for "every fault on that line".
+    """
+
+    line: int
+    column: int
+    target: int
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A notebook cell in the file's line coordinate.
+
+    A notebook's lines are the lines of all its cells, one after another, so a
+    line number is unique in the file; ``number`` is the cell's place among all
+    cells (code cells included), counted from 1; its lines are ``first`` to
+    ``first + count - 1``; ``file_lines`` holds the line of the ``.ipynb`` (JSON)
+    file where each of them stands (0 when unknown).
+    """
+
+    number: int
+    first: int
+    count: int
+    file_lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where to tell a user to look: ``path:line:column``, or ``path cell N line L:column`` in a notebook.
+
+    ``line`` and ``column`` are within the cell for a notebook; ``file_line`` is
+    the line of the file itself (the JSON line of a notebook), for tools that
+    open the raw file.
+    """
+
+    path: str
+    line: int
+    column: int = 0
+    cell: int | None = None
+    file_line: int = 0
+
+    def __str__(self) -> str:
+        column = f":{self.column}" if self.column > 0 else ""
+        if self.cell is not None:
+            return f"{self.path} cell {self.cell} line {self.line}{column}"
+        return f"{self.path}:{self.line}{column}"
+
+    def in_file(self) -> str:
+        """``line L``, or ``cell N line L`` in a notebook (the place without the path)."""
+        return f"line {self.line}" if self.cell is None else f"cell {self.cell} line {self.line}"
+
+
+def locate(path: str, cells: tuple[Cell, ...], line: int, column: int = 0) -> Location:
+    """A line of the file's coordinate (a ``Span.line``) as the user sees it."""
+    for cell in cells:
+        if cell.first <= line < cell.first + cell.count:
+            k = line - cell.first
+            file_line = cell.file_lines[k] if k < len(cell.file_lines) else 0
+            return Location(path, k + 1, column, cell.number, file_line)
+    return Location(path, line, column, None, line)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    declarations: tuple[Declaration, ...]
+    derivations: tuple[Derivation, ...]
+    errors: tuple[SyntaxIssue, ...]
+    lines: tuple[str, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+    cells: tuple[Cell, ...] = ()   # a notebook's cells; empty for every other kind of file
+
+    def locate(self, line: int, column: int = 0) -> Location:
+        """Where a span's line stands for the user (a cell and a line in it, for a notebook)."""
+        return locate(self.path, self.cells, line, column)

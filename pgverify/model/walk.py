@@ -1,0 +1,57 @@
+"""The one walk over an expression tree: its children, all its nodes, a bottom-up rebuild.
+
+Every other module that needs an expression's sub-expressions goes through
+these three functions, so a new node type needs no change to any walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from .expressions import Expr
+
+
+def children(e: Expr) -> list[Expr]:
+    """The sub-expressions of ``e`` in field order (a tuple field contributes each of its expressions)."""
+    out: list[Expr] = []
+    for name in e.__dataclass_fields__:
+        if name == "span":
+            continue
+        v = getattr(e, name)
+        if isinstance(v, Expr):
+            out.append(v)
+        elif isinstance(v, tuple):
+            out.extend(x for x in v if isinstance(x, Expr))
+    return out
+
+
+def nodes(e: Expr) -> Iterator[Expr]:
+    """``e`` and every expression inside it, parents before children."""
+    yield e
+    for child in children(e):
+        yield from nodes(child)
+
+
+def transform(e: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
+    """Rebuild ``e`` bottom-up, replacing each node for which ``fn`` returns an expression.
+
+    Unchanged subtrees are kept (the same objects), so ``transform(e, lambda n: None) is e``.
+    """
+    changes: dict[str, Any] = {}
+    for name in e.__dataclass_fields__:
+        if name == "span":
+            continue
+        value = getattr(e, name)
+        if isinstance(value, Expr):
+            new = transform(value, fn)
+            if new is not value:
+                changes[name] = new
+        elif isinstance(value, tuple) and any(isinstance(x, Expr) for x in value):
+            items = tuple(transform(x, fn) if isinstance(x, Expr) else x for x in value)
+            if any(a is not b for a, b in zip(items, value)):
+                changes[name] = items
+    node = replace(e, **changes) if changes else e
+    out = fn(node)
+    return node if out is None else out
