@@ -21,7 +21,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import config, filters, readers
+from . import config, filters, inputs, readers
 from . import model as m
 from ._version import __version__
 from .checker import Options, check_source
@@ -100,9 +100,9 @@ def _read_macros(paths: list[Path]) -> tuple[str, list[str]]:
     texts, problems = [], []
     for p in paths:
         try:
-            texts.append(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as err:
-            problems.append(f"{p}: cannot read the macros file ({err})")
+            texts.append(inputs.read_text(p))   # a regular file of bounded size (never /dev/zero or a FIFO)
+        except inputs.InputError as err:
+            problems.append(f"cannot read the macros file: {err}")
     return "\n".join(texts), problems
 
 
@@ -117,8 +117,11 @@ def read_input(path: Path | None, display: str, suffix: str | None, options: rea
             stream = getattr(sys.stdin, "buffer", None)
             data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
         else:
-            data = path.read_bytes()
+            data = inputs.read_bytes(path)
         text = data.decode("utf-8")
+    except inputs.InputError as err:
+        issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), str(err).removeprefix(f"{path}: "))
+        return m.SourceFile(display, (), (), (issue,)), []
     except UnicodeDecodeError as err:
         return m.SourceFile(display, (), (), (m.SyntaxIssue(m.Span(1, 1, 1, 1), f"not UTF-8 text (byte {err.start})"),)), []
     except OSError as err:
@@ -255,7 +258,8 @@ def check(
              "steps; the default).")] = None,
     all_math: Annotated[Optional[bool], typer.Option(
         "--all-math/--marked-math", show_default=False,
-        help="Check every multi-line chain in notes, marked or not.")] = None,
+        help="Read every display block of notes, marked or not (the default); --marked-math: marked"
+             " blocks only.")] = None,
     macros: Annotated[Optional[list[Path]], typer.Option(
         "--macros", metavar="FILE", show_default=False, help="LaTeX macro definitions (repeatable).")] = None,
     config_file: Annotated[Optional[Path], typer.Option(
@@ -325,7 +329,7 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
         typer.echo(f"pgverify: warning: {warning}", err=True)
     for problem in problems:  # said once, here: the text report does not repeat them
         typer.echo(f"pgverify: {problem}", err=True)
-    read_options = readers.ReadOptions(all_math=_pick(all_math, conf.all_math, False), macros=macro_text)
+    read_options = readers.ReadOptions(all_math=_pick(all_math, conf.all_math, True), macros=macro_text)
     inputs: list[tuple[Path | None, str]] = [(f, str(f)) for f in files]
     if from_stdin:
         inputs.append((None, stdin_filename or STDIN_NAME))
@@ -440,15 +444,17 @@ def main() -> None:
     os._exit(code)
 
 
+# Packages whose commands the CLI composes: each has a ``register(app)`` that adds its commands (they never
+# import the CLI, so the dependency runs one way).
+COMMAND_MODULES = ("pgverify.grading.commands",)
+
+
 def _register_more_commands() -> None:
-    """Commands that live in their own packages add themselves to the app here."""
+    """Add the commands that live in their own packages."""
     import importlib
 
-    try:
-        importlib.import_module("pgverify.grading.commands")
-    except ModuleNotFoundError as err:
-        if err.name != "pgverify.grading" and err.name != "pgverify.grading.commands":
-            raise
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
 
 
 _register_more_commands()

@@ -124,3 +124,18 @@ def test_renderers_and_report_read_results_not_the_checker() -> None:
 
 def test_version_is_a_leaf() -> None:
     assert _imports("pgverify._version", MODULES["pgverify._version"], top_level_only=False) == set()
+
+
+def test_the_import_contracts_hold() -> None:
+    """The layers of pyproject.toml's [tool.importlinter], checked by import-linter itself."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = PACKAGE.parent
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    assert exe is not None, "import-linter is part of the test extra"
+    done = subprocess.run([exe, "--config", str(root / "pyproject.toml"), "--no-cache"], cwd=root,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout

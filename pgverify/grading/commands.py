@@ -1,4 +1,5 @@
-"""``pgverify grade`` and ``pgverify order``: the grading package's commands on the main typer app.
+"""``pgverify grade`` and ``pgverify order``: the grading package's commands, which the CLI adds to its app
+with :func:`register` (this module never imports the CLI: the CLI composes it).
 
 Exit status of ``grade``: 0 when every submission has a row (whatever the
 scores: a student's mistake is not a failure of the command); 2 for usage
@@ -20,7 +21,7 @@ from typing import Annotated
 import typer
 
 from ..checker import Options
-from ..cli import app
+from ..render.common import escape_controls
 from ..report import EXIT_ERROR, EXIT_FAULT, EXIT_OK
 from . import feedback
 from .assignment import AssignmentError, load
@@ -28,7 +29,7 @@ from .cache import DEFAULT_DIRECTORY
 from .formats import GRADE_RENDERERS, ORDER_RENDERERS, OrderOutcome
 from .grade import GradeOptions, grade_class
 from .order import grade_answer, parse_exercises, solve
-from .submissions import SubmissionsError, collect
+from .submissions import SubmissionsError, gather
 
 
 class GradeFormat(str, Enum):
@@ -47,7 +48,6 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
-@app.command()
 def grade(
     submissions: Annotated[Path, typer.Argument(help="A directory (one file per student) or a .zip archive.",
                                                 show_default=False)],
@@ -71,12 +71,18 @@ def grade(
         = DEFAULT_DIRECTORY,
 ) -> None:
     """Grade a class's submissions against an assignment: scores, first mistakes, feedback."""
+    for option, target in (("--out", out), ("--feedback", feedback_dir)):
+        if target is not None and _inside(target, submissions):
+            raise _fail(f"{option} {target}: inside the submissions ({submissions}): it would overwrite or be"
+                        " graded as a student's file; write it elsewhere")
     try:
         assignment = load(assignment_file)
         skip = tuple(p for p in (feedback_dir, cache_dir, out) if p is not None)
-        found = collect(submissions, skip)
+        found, warnings = gather(submissions, skip)
     except (AssignmentError, SubmissionsError) as err:
         raise _fail(str(err)) from None
+    for warning in warnings:
+        typer.echo(f"pgverify: warning: {escape_controls(warning)}", err=True)
     if not found:
         raise _fail(f"{submissions}: no submissions found")
     options = GradeOptions(seed=seed, time_limit=time_limit, memory_limit=memory_limit, jobs=jobs,
@@ -93,12 +99,22 @@ def grade(
         else:
             sys.stdout.write(text)
         if feedback_dir is not None:
-            feedback.write_all(feedback_dir, assignment, grades.records)
+            for problem in feedback.write_all(feedback_dir, assignment, grades.records):
+                typer.echo(f"pgverify: warning: {problem}", err=True)
     except OSError as err:
         raise _fail(f"cannot write the output: {err}") from None
     typer.echo(f"pgverify: {len(grades.records)} submissions: {grades.graded_now} graded now,"
                f" {grades.from_cache} from the cache", err=True)
     raise typer.Exit(EXIT_OK)
+
+
+def _inside(target: Path, submissions: Path) -> bool:
+    """Whether ``target`` is the submissions (a zip) or inside the submissions folder (links resolved)."""
+    try:
+        where, folder = target.resolve(), submissions.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return where == folder or folder.is_dir() and where.is_relative_to(folder)
 
 
 @contextmanager
@@ -122,7 +138,6 @@ def _progress_bar(total: int) -> Iterator[Callable[[int, int], None] | None]:
         yield lambda done, _total: bar.update(task, completed=done)
 
 
-@app.command()
 def order(
     file: Annotated[Path, typer.Argument(help="An ordering exercise: `item A: …` lines, optional `goal:` and"
                                               " `answer:`.", show_default=False)],
@@ -152,3 +167,9 @@ def order(
         raise typer.Exit(EXIT_ERROR)
     wrong = any(o.solution.problem or (o.grade is not None and not o.grade.right) for o in outcomes)
     raise typer.Exit(EXIT_FAULT if wrong else EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``grade`` and ``order`` to the command-line app."""
+    app.command()(grade)
+    app.command()(order)
