@@ -7,8 +7,9 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, num, one_site, unfold
+from pgverify.rules.predicates import divisors_nonzero
 from pgverify.semantics import ACTION, Context, STATE, TRAJ
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -151,7 +152,12 @@ ALGEBRA = Rule(
     ),
     family=FAMILY,
     statement="a (b + c) -> a b + a c   (and every other identity of real arithmetic)",
-    conditions=("every divisor is nonzero",),
+    conditions=(
+        Condition(
+            "every divisor is nonzero",
+            divisors_nonzero,
+        ),
+    ),
     purpose=(
         "Covers the bookkeeping between the interesting steps: distributing a "
         "return over a sum of scores, collecting powers of γ, cancelling a "

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from pgverify import model as m
-from pgverify.rules.base import KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, calls, differentiates, unfold, with_theta
+from pgverify.rules.predicates import by_verdict, unless_declared_theta_dependent, unless_diagnosed
 from pgverify.semantics import Context, TRAJECTORY_DIST
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -46,7 +47,15 @@ THETA_INDEPENDENCE = Rule(
     ),
     family=FAMILY,
     statement="∇_θ f -> 0   [f does not depend on θ]",
-    conditions=("the term does not depend on θ",),
+    conditions=(
+        Condition(
+            "the term does not depend on θ",
+            unless_declared_theta_dependent(
+                unless_diagnosed({"theta-dependent-term-treated-as-independent", "policy-term-dropped-instead-of-dynamics",
+                                  "eglp-applied-pointwise"}, by_verdict)
+            ),
+        ),
+    ),
     purpose=(
         "Removes the gradients of the initial-state distribution, the dynamics "
         "and the reward, none of which depend on the policy parameters. This is "

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from pgverify import model as m
 from pgverify.model import nodes
-from pgverify.rules.base import Misconception, Rule, pgv
+from pgverify.rules.base import Condition, Misconception, Rule, pgv
 from pgverify.rules.mistakes import Candidate, num, one_site, variants
+from pgverify.rules.predicates import by_verdict, logs_of_positive_values
 from pgverify.semantics import Context
 
 FAMILY = "estimation"
@@ -29,7 +30,12 @@ MONTE_CARLO = Rule(
     ),
     family=FAMILY,
     statement="E_{x ~ p}[f(x)] -> 1/N sum_{i=1}^{N} f(x_i)   (relation ≈, with x_i ~ p)",
-    conditions=("the samples are i.i.d. from the expectation's distribution",),
+    conditions=(
+        Condition(
+            "the samples are i.i.d. from the expectation's distribution",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Replaces the exact expectation, a sum over every trajectory, by an "
         "average over sampled trajectories. The step is an unbiased estimate, "
@@ -71,7 +77,12 @@ IMPORTANCE_SAMPLING = Rule(
     ),
     family=FAMILY,
     statement="E_{x ~ p}[f(x)] -> E_{x ~ q}[p(x) / q(x) f(x)]",
-    conditions=("q > 0 wherever p > 0",),
+    conditions=(
+        Condition(
+            "q > 0 wherever p > 0",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Rewrites an expectation under the current policy as one under the "
         "policy that collected the data. It is the basis of off-policy "

@@ -8,8 +8,9 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, num, variants
+from pgverify.rules.predicates import logs_of_positive_values
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -57,7 +58,12 @@ LOG_PRODUCT = Rule(
         "log(a b) -> log a + log b;  log prod_{t} x_t -> sum_{t} log x_t;"
         "  log(a / b) -> log a - log b"
     ),
-    conditions=("the factors are positive",),
+    conditions=(
+        Condition(
+            "the factors are positive",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Turns the log-probability of a trajectory, a product of initial-state, "
         "policy and dynamics probabilities, into a sum with one term per factor, "
@@ -94,7 +100,12 @@ LOG_EXP = Rule(
     ),
     family=FAMILY,
     statement="log exp x -> x;  exp log x -> x;  log(1/x) -> -log x;  log(x^k) -> k log x",
-    conditions=("x > 0 wherever log x appears",),
+    conditions=(
+        Condition(
+            "x > 0 wherever log x appears",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Handles the logs and exponentials that surround policy gradients: "
         "softmax and Boltzmann policies (log exp), KL and entropy terms "

@@ -8,8 +8,9 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import UNFOLD_DISTRIBUTIONS, Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, num, variants
+from pgverify.rules.predicates import by_verdict, logs_of_positive_values
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -100,8 +101,14 @@ NORMALIZATION = Rule(
     family=FAMILY,
     statement="sum_{x} p(x) -> 1;  ∇_θ sum_{x} p_θ(x) -> 0",
     conditions=(
-        "p is a normalized distribution",
-        "the sum runs over the variables left of the bar of a conditional p(x | y)",
+        Condition(
+            "p is a normalized distribution",
+            by_verdict,
+        ),
+        Condition(
+            "the sum runs over the variables left of the bar of a conditional p(x | y)",
+            by_verdict,
+        ),
     ),
     purpose=(
         "A distribution sums to one whatever θ is, so the gradient of that sum "
@@ -145,9 +152,12 @@ TOWER = Rule(
         "   (in general: E[f] -> E_outer[E_inner[f | outer]])"
     ),
     conditions=(
-        (
-            "the inner expectation is over the conditional distribution of its "
-            "variable given the outer one"
+        Condition(
+            (
+                "the inner expectation is over the conditional distribution of its "
+                "variable given the outer one"
+            ),
+            by_verdict,
         ),
     ),
     purpose=(
@@ -185,7 +195,12 @@ KL = Rule(
     ),
     family=FAMILY,
     statement="KL(p, q) -> E_{x ~ p}[log p(x) - log q(x)]",
-    conditions=("q > 0 wherever p > 0",),
+    conditions=(
+        Condition(
+            "q > 0 wherever p > 0",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Expands the KL penalty of regularized objectives (TRPO, PPO, RLHF "
         "against a reference policy) into an expectation of log-ratios that can "

@@ -8,8 +8,9 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, factors_of, mentions_action, num, one_site, product, variants
+from pgverify.rules.predicates import by_verdict, unless_diagnosed
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -34,9 +35,12 @@ BASELINE = Rule(
         " -> E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) f(s, a)]"
     ),
     conditions=(
-        (
-            "b does not depend on the action (in a trajectory: not on a_t nor on "
-            "anything sampled after it)"
+        Condition(
+            (
+                "b does not depend on the action (in a trajectory: not on a_t nor on "
+                "anything sampled after it)"
+            ),
+            unless_diagnosed({"action-dependent-baseline"}, by_verdict),
         ),
     ),
     purpose=(
@@ -77,9 +81,12 @@ REWARD_TO_GO = Rule(
         " -> E_{τ ~ Pr_θ}[sum_{t=0}^{T} ∇_θ log π_θ(a_t | s_t) sum_{k=t}^{T} r(s_k, a_k)]"
     ),
     conditions=(
-        (
-            "rewards received before time t do not depend on a_t: the trajectory "
-            "is sampled forward in time by the policy and the dynamics"
+        Condition(
+            (
+                "rewards received before time t do not depend on a_t: the trajectory "
+                "is sampled forward in time by the policy and the dynamics"
+            ),
+            by_verdict,
         ),
     ),
     purpose=(
@@ -122,8 +129,14 @@ ADVANTAGE = Rule(
         " -> E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) A(s, a)]   [A(s, a) = Q(s, a) - V(s)]"
     ),
     conditions=(
-        "A(s, a) = Q(s, a) - V(s), where V depends on the state only",
-        "the term is weighted by the score inside an expectation over the action",
+        Condition(
+            "A(s, a) = Q(s, a) - V(s), where V depends on the state only",
+            by_verdict,
+        ),
+        Condition(
+            "the term is weighted by the score inside an expectation over the action",
+            by_verdict,
+        ),
     ),
     purpose=(
         "Replaces the action value by the advantage, which measures how much "
@@ -163,7 +176,12 @@ DISCOUNT = Rule(
     ),
     family=FAMILY,
     statement="sum_{k=t}^{T} γ^k r(s_k, a_k) -> γ^t sum_{k=t}^{T} γ^(k-t) r(s_k, a_k)",
-    conditions=("the factored power γ^t does not depend on the summation index",),
+    conditions=(
+        Condition(
+            "the factored power γ^t does not depend on the summation index",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Factors the discount accumulated up to time t out of a discounted "
         "reward-to-go, leaving a sum discounted from time t. It connects the "
@@ -228,7 +246,12 @@ TELESCOPING = Rule(
         "sum_{l=0}^{k-1} γ^l r_{t+l} + γ^k V(s_{t+k}) - V(s_t); "
         "sum_{l=a}^{b} (h(l+1) - h(l)) -> h(b+1) - h(a)"
     ),
-    conditions=("the sum's range is not written backwards: it has b - a + 1 ≥ 0 terms",),
+    conditions=(
+        Condition(
+            "the sum's range is not written backwards: it has b - a + 1 ≥ 0 terms",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Collapses a discounted sum of TD errors δ_l = r_l + γ V(s_{l+1}) - V(s_l) into "
         "the k-step return minus the baseline V(s_t): the identity behind n-step advantage "
