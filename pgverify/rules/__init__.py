@@ -36,7 +36,7 @@ from pgverify.rules import (
     rl,
     score,
 )
-from pgverify.rules.base import KERNEL_OPTIONS, Misconception, Rewrite, Rule
+from pgverify.rules.base import KERNEL_OPTIONS, LEMMA_REWRITES, OPTION_CREDITS, Misconception, Rewrite, Rule
 
 __all__ = [
     "MISCONCEPTIONS",
@@ -196,6 +196,10 @@ def _index_rewrites(rewrites: Iterable[Rewrite], rules: Iterable[Rule]) -> dict[
             raise CatalogueError(f"rule {entry.name!r} lists unknown rewrites or options {unknown!r}")
         if not (entry.rewrites or entry.kernel_options) and not entry.no_rewrite_because:
             raise CatalogueError(f"rule {entry.name!r} has no rewrite and does not say why")
+    unknown_support = [r for r in LEMMA_REWRITES if r not in by_name]
+    unknown_support += [r for r in OPTION_CREDITS.values() if r not in names]
+    if unknown_support:
+        raise CatalogueError(f"the kernel's lemma rewrites or option credits name unknown entries {unknown_support!r}")
     for entry in by_name.values():
         if not set(entry.credits) <= names:
             raise CatalogueError(f"rewrite {entry.name!r} credits unknown rules {entry.credits!r}")

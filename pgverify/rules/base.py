@@ -21,6 +21,10 @@ from typing import Any, Protocol
 UNFOLD_DISTRIBUTIONS = "unfold-distributions"   # also try the normal form with normalized distributions unfolded
 ALGEBRAIC_COMPARISON = "algebraic-comparison"   # compare normal forms up to sympy's algebra, not only structurally
 KERNEL_OPTIONS = frozenset({UNFOLD_DISTRIBUTIONS, ALGEBRAIC_COMPARISON})
+# The rule a proof credits when it needed an option (the comparison up to algebra is `algebra`'s).
+OPTION_CREDITS = {ALGEBRAIC_COMPARISON: "algebra", UNFOLD_DISTRIBUTIONS: "definition"}
+# The rewrites the kernel switches on to expose a cited lemma inside a side (sums split over +).
+LEMMA_REWRITES = ("split_sum",)
 
 # The node types a rewrite may be registered for; the kernel maps each name to its sympy class.
 NODE_TYPES = frozenset({"Sum", "Product", "Grad", "Weight", "log", "call"})
