@@ -197,7 +197,9 @@ EXCHANGE = Rule(
         ),
         Condition(
             "for an expectation, its distribution does not depend on θ",
-            unless_diagnosed({"gradient-inside-theta-dependent-expectation", "gradient-outside-with-log-prob"}, by_verdict),
+            unless_diagnosed(
+                {"gradient-inside-theta-dependent-expectation", "gradient-outside-with-log-prob"}, by_verdict
+            ),
         ),
     ),
     purpose=(
@@ -296,7 +298,8 @@ REWRITES = (split_sum, grad_is_linear, grad_through_sum, differentiate_product, 
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _gradient_inside_expectation(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _gradient_inside_expectation(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                 ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Expect):
             return replace(n.operand, body=m.Grad(n.param, n.operand.body))
@@ -312,7 +315,8 @@ def _gradient_inside_expectation(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, rel
     yield from variants((lhs, unfolded), rewrite, rhs, ctx)
 
 
-def _gradient_outside_with_log_prob(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _gradient_outside_with_log_prob(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                    ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Expect):
             grads = [f for f in factors_of(n.body) if isinstance(f, m.Grad)]
@@ -324,7 +328,8 @@ def _gradient_outside_with_log_prob(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, 
     yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _expectation_of_product_split(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _expectation_of_product_split(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                  ctx: Context) -> Iterator[Candidate]:
     if not any(isinstance(n, m.Mul) and sum(isinstance(f, m.Expect) for f in factors_of(n)) >= 2
                for n in nodes(rhs)):
         return
@@ -335,7 +340,8 @@ def _expectation_of_product_split(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, re
     yield from variants((lhs,), split, rhs, ctx)
 
 
-def _product_rule_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _product_rule_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                          ctx: Context) -> Iterator[Candidate]:
     def keep_left(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Mul):
             return m.Mul(m.Grad(n.param, n.operand.left), n.operand.right)
@@ -351,7 +357,8 @@ def _product_rule_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: 
         yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _chain_rule_inner_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _chain_rule_inner_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                              ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Func):
             if n.operand.name == "log":

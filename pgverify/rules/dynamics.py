@@ -51,8 +51,11 @@ THETA_INDEPENDENCE = Rule(
         Condition(
             "the term does not depend on θ",
             unless_declared_theta_dependent(
-                unless_diagnosed({"theta-dependent-term-treated-as-independent", "policy-term-dropped-instead-of-dynamics",
-                                  "eglp-applied-pointwise"}, by_verdict)
+                unless_diagnosed(
+                    {"theta-dependent-term-treated-as-independent", "policy-term-dropped-instead-of-dynamics",
+                     "eglp-applied-pointwise"},
+                    by_verdict,
+                )
             ),
         ),
     ),
@@ -89,13 +92,15 @@ REWRITES = (grad_of_constant,)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _policy_term_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _policy_term_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                         ctx: Context) -> Iterator[Candidate]:
     if not ctx.rl or not calls(unfolded, "P") or differentiates(unfold(rhs, ctx), "π_θ"):
         return
     yield lhs, rhs, with_theta(ctx, independent={"π_θ"}, dependent={"P"})
 
 
-def _theta_dependent_treated_independent(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _theta_dependent_treated_independent(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                         ctx: Context) -> Iterator[Candidate]:
     declared = set(ctx.depends)
     if declared:
         yield lhs, rhs, with_theta(ctx, independent=declared)

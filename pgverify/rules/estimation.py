@@ -113,7 +113,8 @@ RULES: tuple[Rule, ...] = (MONTE_CARLO, IMPORTANCE_SAMPLING)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _importance_weight_inverted(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _importance_weight_inverted(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                ctx: Context) -> Iterator[Candidate]:
     def flip(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Div) and ctx.is_distribution_call(n.left) and ctx.is_distribution_call(n.right):
             return m.Div(n.right, n.left)
@@ -122,7 +123,8 @@ def _importance_weight_inverted(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, rela
         yield lhs, variant, ctx
 
 
-def _importance_weight_missing(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _importance_weight_missing(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                               ctx: Context) -> Iterator[Candidate]:
     targets = [n.dist for n in nodes(rhs) if isinstance(n, m.Expect)]
     if not targets:
         return
@@ -134,7 +136,8 @@ def _importance_weight_missing(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relat
         yield from variants((lhs,), swap, rhs, ctx)
 
 
-def _missing_sample_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _missing_sample_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                         ctx: Context) -> Iterator[Candidate]:
     if relation != "≈":
         return
     for count in (m.Name("N"), m.Size(m.Name("D"))):

@@ -137,7 +137,8 @@ REWRITES = (log_of_product,)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _log_of_product(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _log_of_product(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                    ctx: Context) -> Iterator[Candidate]:
     def logs(arg: m.Expr, deep: bool) -> m.Expr:
         """log(a b) -> log a · log b, log prod f -> prod log f (the mistake, applied all the way down)."""
         if isinstance(arg, m.Mul):
@@ -154,7 +155,8 @@ def _log_of_product(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, c
         yield from variants((unfolded,), rewrite, rhs, ctx)
 
 
-def _off_by_one(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _off_by_one(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                ctx: Context) -> Iterator[Candidate]:
     def shifts(n: m.Expr) -> list[m.Expr]:
         if not isinstance(n, m.BigOp):
             return []
@@ -176,7 +178,8 @@ def _off_by_one(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: 
             yield lhs, transform(rhs, lambda n, site=site, shifted=shifted: shifted if n is site else None), ctx
 
 
-def _sign_slip(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _sign_slip(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+               ctx: Context) -> Iterator[Candidate]:
     def slip(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Div) and \
                 n.arg.left == num(1):
@@ -187,7 +190,8 @@ def _sign_slip(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: C
     yield from variants((lhs, unfolded), slip, rhs, ctx)
 
 
-def _sign_slip_quotient(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _sign_slip_quotient(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                        ctx: Context) -> Iterator[Candidate]:
     def slip(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Div):
             return m.Add(m.Func("log", n.arg.left), m.Func("log", n.arg.right))

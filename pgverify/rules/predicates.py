@@ -84,7 +84,8 @@ def unless_declared_theta_dependent(otherwise: ConditionCheck) -> ConditionCheck
 
     def check(facts: StepFacts) -> tuple[str, str]:
         if facts.verdict == "refuted" and facts.ctx.depends:
-            declared = ", ".join(f"`depends {k} on {', '.join(sorted(v))}`" for k, v in sorted(facts.ctx.depends.items()))
+            declared = ", ".join(f"`depends {k} on {', '.join(sorted(v))}`"
+                                 for k, v in sorted(facts.ctx.depends.items()))
             return VIOLATED, f"the declarations say otherwise: {declared}"
         return otherwise(facts)
 

@@ -8,7 +8,17 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import (
+    ALGEBRAIC_COMPARISON,
+    UNFOLD_DISTRIBUTIONS,
+    Condition,
+    KernelView,
+    LazyModule,
+    Misconception,
+    Rule,
+    pgv,
+    rewrite,
+)
 from pgverify.rules.mistakes import Candidate, factors_of, mentions_action, num, one_site, product, variants
 from pgverify.rules.predicates import by_verdict, unless_diagnosed
 from pgverify.semantics import Context
@@ -60,7 +70,11 @@ BASELINE = Rule(
         claim E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) (Q(s, a) - b(s, a))] = E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) Q(s, a)]   by baseline
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one",
+        "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum",
+        "grad_of_log",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
     names_its_one_mistake=True,
 )
@@ -109,7 +123,11 @@ REWARD_TO_GO = Rule(
         claim E_{τ ~ Pr_θ}[sum_{t=0}^{1} ∇_θ log π_θ(a_t | s_t) sum_{k=0}^{1} r(s_k, a_k)] = E_{τ ~ Pr_θ}[sum_{t=0}^{1} ∇_θ log π_θ(a_t | s_t) sum_{k=t+1}^{1} r(s_k, a_k)]   by reward-to-go
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one",
+        "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum",
+        "grad_of_log",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
     names_its_one_mistake=True,
 )
@@ -158,7 +176,11 @@ ADVANTAGE = Rule(
         claim E_{a ~ π_θ(·|s)}[Q(s, a)] = E_{a ~ π_θ(·|s)}[A(s, a)]   by advantage
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one",
+        "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum",
+        "grad_of_log",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
     names_its_one_mistake=True,
 )
@@ -297,7 +319,8 @@ def _pulled_out(n: m.Expr) -> bool:
     return False
 
 
-def _action_dependent_baseline(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _action_dependent_baseline(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                               ctx: Context) -> Iterator[Candidate]:
     def drop(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Sub) and mentions_action(n.right):
             return n.left
@@ -319,7 +342,8 @@ def _action_dependent_baseline(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relat
     yield from variants((lhs,), pull_out, rhs, ctx)
 
 
-def _reward_to_go_reversed(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _reward_to_go_reversed(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                           ctx: Context) -> Iterator[Candidate]:
     # repair: the student's sum over the past (k = 0 … t) should run over the future (k = t … end)
     ends = [m.Sub(m.Name("T"), num(1)), m.Name("T")]
     ends += [n.upper for n in nodes(lhs) if isinstance(n, m.BigOp) and n.upper is not None][:3]
@@ -336,7 +360,8 @@ def _reward_to_go_reversed(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation:
             yield lhs, variant, ctx
 
 
-def _lost_discount(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _lost_discount(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                   ctx: Context) -> Iterator[Candidate]:
     def drop(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Pow) and isinstance(n.base, m.Name) and n.base.base == "γ":
             return num(1)
@@ -358,7 +383,8 @@ def _lost_discount(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ct
             yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _advantage_without_score(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _advantage_without_score(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                             ctx: Context) -> Iterator[Candidate]:
     def swap(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Call) and n.func.key() == "Q":
             return replace(n, func=m.Name("A", span=n.func.span))

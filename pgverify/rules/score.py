@@ -181,7 +181,11 @@ SOFTMAX_SCORE = Rule(
         claim ∇_θ log π_θ(a | s) = φ(s, a)   by softmax-score
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum", "log_of_product", "grad_is_linear", "grad_through_sum", "grad_of_log", "differentiate_product", "differentiate_composite"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum",
+        "log_of_product", "grad_is_linear", "grad_through_sum", "grad_of_log",
+        "differentiate_product", "differentiate_composite",
+    ),
     names_its_one_mistake=True,
 )
 
@@ -195,7 +199,8 @@ REWRITES = (score_has_zero_mean, grad_of_log)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _likelihood_ratio_without_probability(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _likelihood_ratio_without_probability(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                          ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and ctx.is_distribution_call(n.operand):
             return m.Grad(n.param, m.Func("log", n.operand))
@@ -203,7 +208,8 @@ def _likelihood_ratio_without_probability(lhs: m.Expr, unfolded: m.Expr, rhs: m.
     yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _grad_log_as_reciprocal(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _grad_log_as_reciprocal(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                            ctx: Context) -> Iterator[Candidate]:
     def to_reciprocal(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Func) and n.operand.name == "log":
             return m.Div(num(1), m.Grad(n.param, n.operand.arg))
@@ -217,13 +223,15 @@ def _grad_log_as_reciprocal(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation
     yield from variants((lhs,), from_grad, rhs, ctx)
 
 
-def _eglp_pointwise(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _eglp_pointwise(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                    ctx: Context) -> Iterator[Candidate]:
     if not ctx.rl or differentiates(unfold(rhs, ctx), "π_θ"):
         return
     yield lhs, rhs, with_theta(ctx, independent={"π_θ"})
 
 
-def _softmax_missing_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _softmax_missing_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                          ctx: Context) -> Iterator[Candidate]:
     if not any(isinstance(n, m.Grad) for n in nodes(lhs)):
         return
     def drop_normalizer(n: m.Expr) -> m.Expr | None:
