@@ -503,3 +503,27 @@ def test_every_rewrite_reads_only_the_kernel_view_and_changes_nothing() -> None:
                             assert before == (dict(tr.defs), dict(tr.dists), set(norm.used)), rewrite.name
                             tried.add(rewrite.name)
     assert len(tried) >= 12, sorted(tried)
+
+
+# --------------------------------------------------------------------------- one door
+
+
+def test_only_the_kernel_makes_a_proof_and_only_the_checker_asks_for_one() -> None:
+    import ast
+
+    package = ROOT / "pgverify"
+    builders, askers = set(), set()
+    for path in sorted(package.rglob("*.py")):
+        where = path.relative_to(package).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Proof":
+                builders.add(where)
+            if isinstance(node, ast.Attribute) and node.attr == "prove" and \
+                    isinstance(node.value, ast.Name) and node.value.id == "kernel":
+                askers.add(where)
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith("kernel") and \
+                    any(a.name in ("prove", "normal_form") for a in node.names):
+                askers.add(where)
+    assert builders and all(b.startswith("kernel/") for b in builders), builders
+    assert askers == {"checker.py"}, askers
