@@ -4,9 +4,13 @@ A :class:`Context` is built per derivation from the file-wide declarations
 followed by the derivation's own.  It answers: which names are parameters,
 which functions are distributions (and over what), which are defined, what a
 call depends on, and which spellings name the same object (``P(τ | θ)`` is
-``Pr_θ(τ)`` under ``use rl``).  Both the numeric falsifier and the symbolic
-engine read expressions through :meth:`Context.canonical`, so they agree on
-what a name means.
+``Pr_θ(τ)`` under ``use rl``).  The falsifier, the kernel and the diagnosis
+ask the same questions here, once each, so they agree on what a name means:
+:meth:`Context.resolve_call` (a call's canonical spelling and what it stands
+for, the ``Pr_θ``/``J`` defaults included), :meth:`Context.variable_domain`
+(what a bound variable ranges over: a ``τ`` is a trajectory),
+:meth:`Context.is_distribution_call`.  Positivity is the kernel's one test,
+``kernel.positive_by_declaration``.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from pgverify.rules import (
     split_justification,
     suggest,
 )
-from pgverify.rules.base import KERNEL_OPTIONS, NODE_TYPES
+from pgverify.rules.base import KERNEL_OPTIONS, NODE_TYPES, Condition
 
 KEBAB = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 RULE_IDS = [entry.name for entry in RULES]
@@ -225,6 +225,7 @@ def test_rule_is_documented(entry: Rule) -> None:
     assert "->" in entry.statement
     assert isinstance(entry.conditions, tuple)
     assert all(isinstance(c, str) and c.strip() for c in entry.conditions)
+    assert all(isinstance(c, Condition) and callable(c.check) for c in entry.conditions)
     assert entry.purpose.strip()
     assert entry.purpose.rstrip()[-1] in ".?!"
 
@@ -249,6 +250,25 @@ def test_flawed_examples_have_exactly_one_step() -> None:
 @pytest.mark.parametrize(("name", "word"), sorted(REQUIRED_CONDITIONS.items()))
 def test_side_conditions_are_recorded(name: str, word: str) -> None:
     assert any(word in condition for condition in rule(name).conditions)
+
+
+def test_conditions_are_decided_by_predicates_that_name_catalogued_mistakes() -> None:
+    for entry in RULES:
+        for condition in entry.conditions:
+            named = getattr(condition.check, "mistakes", frozenset())
+            assert named <= set(MISCONCEPTION_IDS), (entry.name, named)
+            assert condition.check.__doc__, "a predicate says what it checks"
+
+
+def test_a_condition_predicate_decides_from_the_step_not_the_words() -> None:
+    from pgverify.rules.base import HOLDS, VIOLATED, StepFacts
+
+    (condition,) = rule("baseline").conditions
+    renamed = Condition("some other wording", condition.check)
+    diagnosed = StepFacts((), None, "refuted", {"name": "action-dependent-baseline", "title": "t"})
+    valid = StepFacts((), None, "proved", None)
+    assert renamed.check(diagnosed) == condition.check(diagnosed) == (VIOLATED, "t")
+    assert renamed.check(valid)[0] == HOLDS
 
 
 def test_every_rule_resolves_from_its_own_spellings() -> None:

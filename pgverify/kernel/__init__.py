@@ -20,77 +20,65 @@ can return ``proved=True``, and the checker reaches it through one door,
 What the kernel assumes
 -----------------------
 
-Soundness: every rewrite is an equivalence under the semantics of
-``falsify`` (finite domains, empty ranges sum to 0, distributions positive
-and normalized), so ``proved`` only ever means "equal in every finite model,
-wherever both sides are defined".  Log rules need positivity, known only for
-distributions, ``fun … positive``, ``exp``, and sums/products/powers of those.
+The trusted base is this package plus the rewrites it applies, all listed by
+:func:`trusted_rewrites` (each with the line of its docstring that states it).
 
-Always on (BASE): sympy's own evaluation (flattening, constant folding,
-ordering, ``x*1``, ``x+0``), canonical names for bound variables, sums with
-number bounds written out, a range ``sum_{i=a}^{b}`` shifted to start at 0,
-``Sum(0) = 0``, ``Prod(1) = 1``, ``∇ c = 0`` for a number, ``∇_θ θ = 1``, and
-``∇_θ f(…, θ, …)`` read as the partial derivative of an opaque function.
+*Finite sums.*  Every sum, product and expectation is over a finite range:
+``sum_t`` runs over ``0 … T-1``, ``sum_x`` and ``E_{x~p}`` over the finite
+domain of ``x`` (``1 … #x``), ``sum_τ``/``int_τ`` over finitely many
+trajectories; an empty range sums to 0 and multiplies to 1, a range written
+backwards is empty.  So ∇ may pass through any sum whose bounds do not
+depend on θ.  An integral in the notes is read as such a finite sum: the
+ledger marks its exchange with ∇ as *assumed*.
 
-Rule scopes (what citing a rule switches on):
+*Positivity.*  One test (:func:`~pgverify.kernel.terms.is_positive`, also
+behind the ledger's :func:`positive_by_declaration`): numbers > 0,
+probabilities of declared distributions (every distribution is positive
+everywhere, whatever θ), ``fun … positive``, the positive symbols (γ, N, T,
+domain sizes), ``exp``, and sums over nonempty ranges, products, quotients
+and powers of positive terms.  The log rules and ``∇ prod = prod · sum ∇f/f``
+use nothing else; every value of the language is real, so ``log exp u = u``.
 
-``definition``
-    unfold user ``def``s (functions and constants) and the rl defaults
-    ``Pr_θ(τ) = ρ0(s_0) prod_t π_θ(a_t|s_t) P(s_{t+1}|s_t,a_t)`` and
-    ``J(θ) = E_{τ~π_θ}[R(τ)]``; when ``Pr_θ``'s definition lays a trajectory
-    out step by step (``s_0 … s_2``, ``a_0, a_1``), a sum over trajectories
-    becomes nested sums over those components.
-``expectation``
-    ``E_{x~p}[f] -> sum_x p(x) f`` (drop the expectation marker).
-``linearity``
-    split sums, products, gradients (and so expectations) over ``+``/``*``,
-    pull factors free of the index (of θ, for ∇) out, count constant sums,
-    and move ∇ through a finite sum (a finite sum is a repeated ``+``).
-``algebra``
-    sum linearity and counting, splitting products of products, and the
-    algebraic comparison above.
-``log-product`` / ``log-exp``
-    ``log(a b) -> log a + log b``, ``log(a^k) -> k log a``,
-    ``log prod_t f -> sum_t log f`` (all for positive factors), ``log exp u -> u``.
-``log-derivative``
-    ``∇ log u -> ∇u / u`` (so ``p ∇ log p`` and ``∇p`` meet).
-``theta-independence``
-    ``∇_θ X -> 0`` when X does not depend on θ, plus moving ∇ through finite
-    sums and over ``+`` (the step cannot be stated otherwise).
-``exchange``
-    ``∇ sum_x f -> sum_x ∇ f`` (the range never depends on θ), including an
-    expectation written as a sum, plus ∇ over ``+`` and θ-free factors.
-``chain-rule`` / ``product-rule``
-    differentiate composites and products: ``∇ exp u``, ``∇ u^k``,
-    ``∇ log u``, ``∇ (f g)``, ``∇ prod_t f = prod_t f · sum_t ∇f / f``
-    (f positive), ``∇ f(g(θ))`` for opaque f.
-``normalization``
-    ``sum_x c p(x|…) -> c`` for a declared distribution summed over its own
-    variable (and ``Pr_θ`` when it is the rl default), with or without the
-    expectation marker, ``sum_x c ∂p(x|…) -> 0``, counting constant sums.
-``eglp``
-    ``sum_x c p(x) ∇ log p(x) -> 0`` (hence ``E_{x~p}[c ∇ log p(x)] = 0``), and
-    everything ``normalization`` does.
-``tower``, ``baseline``, ``advantage``, ``reward-to-go``, ``discount``, ``kl``, …
-    the catalogue's composite rules are small theorems: each switches on the
-    rules it rests on (see ``_CAPABILITIES``), e.g. ``baseline`` = definition,
-    expectation, linearity, normalization, eglp, log-derivative, exchange.
-a cited lemma ``name: L = R``
-    rewrite ``L -> R`` (or ``R -> L``) wherever L occurs (up to a constant
-    factor) in a normalized side, its free variables matching anything but a
-    variable bound inside the match; sums are split linearly to expose it.
-    Lemmas are used only when cited (they are assumptions, not proofs), and
-    only ``=`` lemmas.
+*Normalization.*  A distribution summed over its own variables is 1; ``Pr_θ``
+is normalized only when it is the rl default (initial state, policy and
+dynamics, each normalized).
 
-Relations ``≤ ≥ ∝`` are not supported.  ``≈`` is proved like ``=``: a side that
-equals the other identically is an unbiased estimate of it.
+*The rewrites it trusts.*  BASE, always on (in :mod:`~pgverify.kernel.normalize`):
+sympy's own evaluation (flattening, constant folding, ``x*1``, ``x+0``),
+canonical names for bound variables, sums with number bounds written out, a
+range shifted to start at 0, ``Sum(0) = 0``, ``Prod(1) = 1``, ``∇ c = 0`` for
+a number, ``∇_θ θ = 1``, ``∇_θ f(…, θ, …)`` read as the partial derivative of
+an opaque function.  Every other rewrite belongs to a catalogue rule and lives
+in its family module (``pgverify/rules/<family>.py``); citing a rule switches
+on the rewrites its entry lists (``Rule.rewrites``: its own and those of the
+rules it rests on, so ``baseline`` switches on the definitions, linearity,
+normalization and the zero-mean score) and its kernel options
+(``Rule.kernel_options``: algebraic comparison, unfolding normalized
+distributions).  Without a citation (``rules=None``) everything is on.
+
+*Comparison.*  Structural equality after renaming bound variables; with the
+algebraic comparison, sympy's ``expand``/``cancel`` on the difference with
+every sum, product and gradient frozen into an opaque symbol (so sympy never
+evaluates a sum with its own conventions), and sums whose ranges differ by a
+few terms aligned by peeling those terms off.
+
+*Lemmas.*  A cited lemma ``name: L = R`` rewrites ``L -> R`` (or ``R -> L``)
+wherever L occurs (up to a constant factor) in a normalized side, its free
+variables matching anything but a variable bound inside the match; sums are
+split linearly to expose it.  Lemmas are used only when cited (they are
+assumptions, not proofs), and only ``=`` lemmas.
+
+So ``proved`` only ever means "equal in every finite model, wherever both
+sides are defined" -- the models ``falsify`` draws from.  Relations ``≤ ≥ ∝``
+are not supported.  ``≈`` is proved like ``=``: a side that equals the other
+identically is an unbiased estimate of it.
 """
 
 from __future__ import annotations
 
-from .normalize import rule_names
+from .normalize import rule_names, trusted_rewrites
 from .prove import normal_form, prove
 from .terms import Proof, Unsupported
 from .translate import positive_by_declaration
 
-__all__ = ["Proof", "Unsupported", "normal_form", "positive_by_declaration", "prove", "rule_names"]
+__all__ = ["Proof", "Unsupported", "normal_form", "positive_by_declaration", "prove", "rule_names", "trusted_rewrites"]

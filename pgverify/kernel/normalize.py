@@ -23,7 +23,7 @@ from ..rules.base import ALGEBRAIC_COMPARISON, KernelView, Rewrite, rewrite
 from .terms import MAX_UNROLL, Grad, Product, Sum, Unsupported, Weight, distribute, free_of, outer, rebuild_bigop
 from .translate import Translator
 
-__all__ = ["Normalizer", "Switches", "all_switches", "rule_names", "switches"]
+__all__ = ["Normalizer", "Switches", "all_switches", "rule_names", "switches", "trusted_rewrites"]
 
 MAX_REWRITES = 4000     # rewrites per normalization before giving up
 
@@ -69,6 +69,11 @@ def rule_names() -> tuple[str, ...]:
     from .. import rules
 
     return tuple(entry.name for entry in rules.RULES if entry.rewrites or entry.kernel_options)
+
+
+def trusted_rewrites() -> list[Rewrite]:
+    """Every rewrite the kernel may apply (BASE and the catalogue's), in the order it tries them."""
+    return sorted(BASE | all_switches().rewrites, key=lambda r: (r.priority, r.name))
 
 
 def rewrite_named(name: str) -> Rewrite:

@@ -17,7 +17,7 @@ from sympy.core.function import AppliedUndef  # type: ignore[import-untyped]
 from .. import model as m
 from ..semantics import Context
 from .compare import same
-from ..rules.base import UNFOLD_DISTRIBUTIONS
+from ..rules.base import ALGEBRAIC_COMPARISON, LEMMA_REWRITES, OPTION_CREDITS, UNFOLD_DISTRIBUTIONS
 from .normalize import Normalizer, Switches, all_switches, rewrite_named, switches
 from .terms import Proof, Unsupported, canon
 from .translate import Translator
@@ -124,7 +124,7 @@ def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozense
         caps = switches(rules)
         lemma_names = sorted(r for r in rules if r in ctx.lemmas)
         if lemma_names:
-            caps |= Switches(frozenset({rewrite_named("split_sum")}), frozenset())  # sums split to expose a lemma
+            caps |= Switches(frozenset(rewrite_named(r) for r in LEMMA_REWRITES), frozenset())  # to expose a lemma
     remaining = ""
     for attempt in _strategies(caps):
         norm = Normalizer(tr, attempt)
@@ -146,7 +146,7 @@ def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozense
 def _used(norm: Normalizer, a: sp.Expr, b: sp.Expr) -> tuple[str, ...]:
     used = set(norm.used)
     if a != b and (a - b) != 0:
-        used.add("algebra")
+        used.add(OPTION_CREDITS[ALGEBRAIC_COMPARISON])   # equal only up to algebra
     return tuple(sorted(used))
 
 

@@ -5,7 +5,8 @@ other module reads them.  Where to look:
 
 * ``expressions``  expression nodes with their spans, and ``show`` (nodes back to text)
 * ``statements``   declarations, claims and steps, derivations, the source file
-* ``walk``         ``children``, ``nodes``, ``transform``: the only code that knows a node's fields
+* ``walk``         ``children``, ``nodes``, ``transform``: the only code that knows a node's fields;
+                   ``factors`` and ``product``: a product as a list of factors and back
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from .statements import (
     Header, Justification, Lemma, Location, Param, SourceFile, Statement, Step, StepLine, Suppression,
     SyntaxIssue, Use, locate,
 )
-from .walk import children, nodes, transform
+from .walk import children, factors, nodes, product, transform
 
 __all__ = [
     "Add", "Cell", "Location", "locate", "BigOp", "Call", "ChainStart", "Claim", "Declaration", "Definition", "Depends",
     "Derivation", "DistDecl", "Div", "Expect", "Expr", "FunDecl", "Func", "Goal", "Grad", "Header",
     "Justification", "Lemma", "Mul", "NOWHERE", "Name", "Neg", "Num", "Param", "Placeholder",
     "Pow", "Size", "SourceFile", "Span", "Statement", "Step", "StepLine", "Sub", "Suppression",
-    "SyntaxIssue", "Use", "children", "nodes", "show", "transform",
+    "SyntaxIssue", "Use", "children", "factors", "nodes", "product", "show", "transform",
 ]

@@ -1,4 +1,4 @@
-"""The one walk over an expression tree: its children, all its nodes, a bottom-up rebuild.
+"""The one walk over an expression tree: its children, all its nodes, a bottom-up rebuild (and a product's factors).
 
 Every other module that needs an expression's sub-expressions goes through
 these three functions, so a new node type needs no change to any walk.
@@ -6,11 +6,11 @@ these three functions, so a new node type needs no change to any walk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from .expressions import Expr
+from .expressions import NOWHERE, Expr, Mul, Span
 
 
 def children(e: Expr) -> list[Expr]:
@@ -55,3 +55,18 @@ def transform(e: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
     node = replace(e, **changes) if changes else e
     out = fn(node)
     return node if out is None else out
+
+
+def factors(e: Expr) -> list[Expr]:
+    """The factors of a product, left to right (anything else is its own one factor)."""
+    if isinstance(e, Mul):
+        return factors(e.left) + factors(e.right)
+    return [e]
+
+
+def product(parts: Sequence[Expr], span: Span = NOWHERE) -> Expr:
+    """The product of ``parts`` (at least one), multiplied left to right; each ``Mul`` gets ``span``."""
+    out = parts[0]
+    for f in parts[1:]:
+        out = Mul(out, f, span=span)
+    return out

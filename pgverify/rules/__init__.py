@@ -1,9 +1,20 @@
-"""The rule catalogue and the misconception catalogue: pure data and lookup.
+"""The catalogue: every rule and every named mistake, one family module each, and lookup.
 
 A derivation step cites rules with ``by name, other-name`` or ``by "free
-text"``. This package knows every rule's canonical name, its aliases, its
-statement, side conditions and teaching material, and the common ways of
-misusing it. It does not know how to apply a rule: that is the checker's job.
+text"``. A family module (``basics``, ``probability``, ``logs``, ``calculus``,
+``score``, ``dynamics``, ``estimation``, ``rl``) holds, for each of its rules,
+everything about it: the canonical name and aliases, the statement, the side
+conditions with the predicates that decide them (``predicates``), the purpose,
+a valid and a flawed example, the kernel rewrites citing it switches on (its
+own are defined in the module, as pure functions), and the misconceptions
+that misuse it, with their detectors (built from ``mistakes``) and hints.
+The kernel, the diagnosis and the ledger discover all of it here.
+
+Adding a rule touches its family module, ``proofs/`` and ``tests/`` only: a
+:class:`Rule` entry in the module's ``RULES``, its rewrites (``@rewrite``) in
+its ``REWRITES`` (or ``no_rewrite_because``), its mistakes in its
+``MISCONCEPTIONS``; then ``python -m pgverify.docs`` regenerates the README's
+table. The meta-tests (``tests/test_catalogue.py``) say what is missing.
 
 Public API:
 
@@ -11,7 +22,8 @@ Public API:
 - :func:`lookup`: a name or alias, as written by a user, to its :class:`Rule`.
 - :func:`split_justification`: a justification text to the rules it cites.
 - :func:`suggest`: nearest canonical names, for "unknown rule, did you mean …".
-- :func:`rule`, :func:`misconception`, :func:`misconceptions_for`: by name.
+- :func:`rule`, :func:`misconception`, :func:`misconceptions_for`, :func:`rewrite_named`: by name.
+- :data:`REWRITES`, :data:`FAMILIES`: every rule's own rewrites; the family modules, in order.
 
 Rule text is matched through :func:`normalize_rule_text`, which makes matching
 insensitive to case, punctuation, Greek-versus-ASCII spelling, a leading
@@ -36,7 +48,7 @@ from pgverify.rules import (
     rl,
     score,
 )
-from pgverify.rules.base import KERNEL_OPTIONS, Misconception, Rewrite, Rule
+from pgverify.rules.base import KERNEL_OPTIONS, LEMMA_REWRITES, OPTION_CREDITS, Misconception, Rewrite, Rule
 
 __all__ = [
     "MISCONCEPTIONS",
@@ -196,6 +208,10 @@ def _index_rewrites(rewrites: Iterable[Rewrite], rules: Iterable[Rule]) -> dict[
             raise CatalogueError(f"rule {entry.name!r} lists unknown rewrites or options {unknown!r}")
         if not (entry.rewrites or entry.kernel_options) and not entry.no_rewrite_because:
             raise CatalogueError(f"rule {entry.name!r} has no rewrite and does not say why")
+    unknown_support = [r for r in LEMMA_REWRITES if r not in by_name]
+    unknown_support += [r for r in OPTION_CREDITS.values() if r not in names]
+    if unknown_support:
+        raise CatalogueError(f"the kernel's lemma rewrites or option credits name unknown entries {unknown_support!r}")
     for entry in by_name.values():
         if not set(entry.credits) <= names:
             raise CatalogueError(f"rewrite {entry.name!r} credits unknown rules {entry.credits!r}")

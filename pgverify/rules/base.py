@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,9 +21,57 @@ from typing import Any, Protocol
 UNFOLD_DISTRIBUTIONS = "unfold-distributions"   # also try the normal form with normalized distributions unfolded
 ALGEBRAIC_COMPARISON = "algebraic-comparison"   # compare normal forms up to sympy's algebra, not only structurally
 KERNEL_OPTIONS = frozenset({UNFOLD_DISTRIBUTIONS, ALGEBRAIC_COMPARISON})
+# The rule a proof credits when it needed an option (the comparison up to algebra is `algebra`'s).
+OPTION_CREDITS = {ALGEBRAIC_COMPARISON: "algebra", UNFOLD_DISTRIBUTIONS: "definition"}
+# The rewrites the kernel switches on to expose a cited lemma inside a side (sums split over +).
+LEMMA_REWRITES = ("split_sum",)
 
 # The node types a rewrite may be registered for; the kernel maps each name to its sympy class.
 NODE_TYPES = frozenset({"Sum", "Product", "Grad", "Weight", "log", "call"})
+
+
+HOLDS, ASSUMED, VIOLATED = "holds", "assumed", "violated"
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """What a side condition's predicate may look at: one step, already decided.
+
+    Attributes:
+        exprs: the step's two sides (``pgverify.model`` expressions).
+        ctx: the declarations in force (a ``pgverify.semantics.Context``).
+        verdict: the step's verdict (``proved``, ``checked``, ``refuted``, ``unknown``).
+        diagnosis: the misconception the diagnosis named (``name``, ``title``), if any.
+    """
+
+    exprs: tuple[Any, ...]
+    ctx: Any
+    verdict: str
+    diagnosis: Mapping[str, str] | None
+
+
+# A condition's predicate: the status of the condition for one step (HOLDS, ASSUMED or VIOLATED) and a note.
+ConditionCheck = Callable[[StepFacts], tuple[str, str]]
+
+
+class Condition(str):
+    """A side condition of a rule: its words (the string itself, as reports show it) and its predicate.
+
+    The ledger never reads the words to decide: it calls ``check`` (``pgverify/rules/predicates.py``
+    holds the predicates the catalogue uses).  A ledger status never changes a verdict.
+    """
+
+    check: ConditionCheck
+
+    def __new__(cls, text: str, check: ConditionCheck) -> Condition:
+        entry = super().__new__(cls, text)
+        entry.check = check
+        return entry
+
+    @property
+    def text(self) -> str:
+        """The condition in words."""
+        return str(self)
 
 
 class KernelView(Protocol):
@@ -112,7 +160,8 @@ class Rule:
         family: the catalogue module the rule lives in (``"logs"``, ``"score"`` …).
         statement: ``"LHS -> RHS"`` in ``.pgv`` syntax, several forms separated
             by ``;``.
-        conditions: side conditions in words, shown in reports as a ledger.
+        conditions: side conditions (:class:`Condition`: words and a predicate),
+            shown in reports as a ledger.
         purpose: why the step matters in a policy-gradient derivation.
         valid_example: a complete ``.pgv`` file whose steps are all valid and
             cite this rule.
@@ -132,7 +181,7 @@ class Rule:
     aliases: tuple[str, ...]
     family: str
     statement: str
-    conditions: tuple[str, ...]
+    conditions: tuple[Condition, ...]
     purpose: str
     valid_example: str
     flawed_example: str

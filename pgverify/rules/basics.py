@@ -7,8 +7,19 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import (
+    ALGEBRAIC_COMPARISON,
+    UNFOLD_DISTRIBUTIONS,
+    Condition,
+    KernelView,
+    LazyModule,
+    Misconception,
+    Rule,
+    pgv,
+    rewrite,
+)
 from pgverify.rules.mistakes import Candidate, num, one_site, unfold
+from pgverify.rules.predicates import divisors_nonzero
 from pgverify.semantics import ACTION, Context, STATE, TRAJ
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -151,7 +162,12 @@ ALGEBRA = Rule(
     ),
     family=FAMILY,
     statement="a (b + c) -> a b + a c   (and every other identity of real arithmetic)",
-    conditions=("every divisor is nonzero",),
+    conditions=(
+        Condition(
+            "every divisor is nonzero",
+            divisors_nonzero,
+        ),
+    ),
     purpose=(
         "Covers the bookkeeping between the interesting steps: distributing a "
         "return over a sum of scores, collecting powers of γ, cancelling a "
@@ -183,7 +199,8 @@ REWRITES = (unfold_definition, trajectory_components, count_terms, split_product
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _initial_state_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _initial_state_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                           ctx: Context) -> Iterator[Candidate]:
     def drop(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Call) and n.func.key() == "ρ_0":
             return num(1)
@@ -192,7 +209,8 @@ def _initial_state_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation:
         yield transform(unfolded, drop), rhs, ctx
 
 
-def _partition_function_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _partition_function_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                ctx: Context) -> Iterator[Candidate]:
     def is_normalizer(e: m.Expr) -> bool:
         return isinstance(e, m.Call) and e.func.base == "Z" or isinstance(e, m.BigOp) and e.kind == "sum"
 

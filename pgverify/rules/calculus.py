@@ -8,8 +8,9 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes
-from pgverify.rules.base import KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, factors_of, num, product, variants
+from pgverify.rules.predicates import by_verdict, finite_spaces, integrals_assumed, unless_diagnosed
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -129,9 +130,12 @@ LINEARITY = Rule(
     family=FAMILY,
     statement="∇_θ (c f + g) -> c ∇_θ f + ∇_θ g   (likewise for sum, E and int)",
     conditions=(
-        (
-            "a constant factor that is pulled out does not depend on θ (for ∇_θ) "
-            "or on the summed or sampled variable (for a sum or an expectation)"
+        Condition(
+            (
+                "a constant factor that is pulled out does not depend on θ (for ∇_θ) "
+                "or on the summed or sampled variable (for a sum or an expectation)"
+            ),
+            by_verdict,
         ),
     ),
     purpose=(
@@ -183,9 +187,20 @@ EXCHANGE = Rule(
         "  ∇_θ E_{x ~ p}[f(x)] -> E_{x ~ p}[∇_θ f(x)]   [p does not depend on θ]"
     ),
     conditions=(
-        "the sum is finite and its range (the support) does not depend on θ",
-        "for an infinite sum or an integral, exchanging ∇_θ with it is assumed",
-        "for an expectation, its distribution does not depend on θ",
+        Condition(
+            "the sum is finite and its range (the support) does not depend on θ",
+            finite_spaces,
+        ),
+        Condition(
+            "for an infinite sum or an integral, exchanging ∇_θ with it is assumed",
+            integrals_assumed,
+        ),
+        Condition(
+            "for an expectation, its distribution does not depend on θ",
+            unless_diagnosed(
+                {"gradient-inside-theta-dependent-expectation", "gradient-outside-with-log-prob"}, by_verdict
+            ),
+        ),
     ),
     purpose=(
         "Moves ∇_θ past the sum over trajectories so that it reaches the "
@@ -217,7 +232,12 @@ CHAIN_RULE = Rule(
     ),
     family=FAMILY,
     statement="∇_θ f(g) -> f'(g) ∇_θ g;  e.g. ∇_θ exp(g) -> exp(g) ∇_θ g",
-    conditions=("the outer function is differentiable at the inner value",),
+    conditions=(
+        Condition(
+            "the outer function is differentiable at the inner value",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Differentiates a function of a θ-dependent quantity, as in the gradient "
         "of a log-probability or of a softmax; it is the reason the gradient of "
@@ -278,7 +298,8 @@ REWRITES = (split_sum, grad_is_linear, grad_through_sum, differentiate_product, 
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _gradient_inside_expectation(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _gradient_inside_expectation(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                 ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Expect):
             return replace(n.operand, body=m.Grad(n.param, n.operand.body))
@@ -294,7 +315,8 @@ def _gradient_inside_expectation(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, rel
     yield from variants((lhs, unfolded), rewrite, rhs, ctx)
 
 
-def _gradient_outside_with_log_prob(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _gradient_outside_with_log_prob(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                    ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Expect):
             grads = [f for f in factors_of(n.body) if isinstance(f, m.Grad)]
@@ -306,7 +328,8 @@ def _gradient_outside_with_log_prob(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, 
     yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _expectation_of_product_split(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _expectation_of_product_split(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                  ctx: Context) -> Iterator[Candidate]:
     if not any(isinstance(n, m.Mul) and sum(isinstance(f, m.Expect) for f in factors_of(n)) >= 2
                for n in nodes(rhs)):
         return
@@ -317,7 +340,8 @@ def _expectation_of_product_split(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, re
     yield from variants((lhs,), split, rhs, ctx)
 
 
-def _product_rule_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _product_rule_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                          ctx: Context) -> Iterator[Candidate]:
     def keep_left(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Mul):
             return m.Mul(m.Grad(n.param, n.operand.left), n.operand.right)
@@ -333,7 +357,8 @@ def _product_rule_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: 
         yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _chain_rule_inner_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _chain_rule_inner_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                              ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Func):
             if n.operand.name == "log":

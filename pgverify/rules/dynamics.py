@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from pgverify import model as m
-from pgverify.rules.base import KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, calls, differentiates, unfold, with_theta
+from pgverify.rules.predicates import by_verdict, unless_declared_theta_dependent, unless_diagnosed
 from pgverify.semantics import Context, TRAJECTORY_DIST
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -46,7 +47,18 @@ THETA_INDEPENDENCE = Rule(
     ),
     family=FAMILY,
     statement="∇_θ f -> 0   [f does not depend on θ]",
-    conditions=("the term does not depend on θ",),
+    conditions=(
+        Condition(
+            "the term does not depend on θ",
+            unless_declared_theta_dependent(
+                unless_diagnosed(
+                    {"theta-dependent-term-treated-as-independent", "policy-term-dropped-instead-of-dynamics",
+                     "eglp-applied-pointwise"},
+                    by_verdict,
+                )
+            ),
+        ),
+    ),
     purpose=(
         "Removes the gradients of the initial-state distribution, the dynamics "
         "and the reward, none of which depend on the policy parameters. This is "
@@ -80,13 +92,15 @@ REWRITES = (grad_of_constant,)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _policy_term_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _policy_term_dropped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                         ctx: Context) -> Iterator[Candidate]:
     if not ctx.rl or not calls(unfolded, "P") or differentiates(unfold(rhs, ctx), "π_θ"):
         return
     yield lhs, rhs, with_theta(ctx, independent={"π_θ"}, dependent={"P"})
 
 
-def _theta_dependent_treated_independent(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _theta_dependent_treated_independent(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                         ctx: Context) -> Iterator[Candidate]:
     declared = set(ctx.depends)
     if declared:
         yield lhs, rhs, with_theta(ctx, independent=declared)

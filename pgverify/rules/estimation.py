@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from pgverify import model as m
 from pgverify.model import nodes
-from pgverify.rules.base import Misconception, Rule, pgv
+from pgverify.rules.base import Condition, Misconception, Rule, pgv
 from pgverify.rules.mistakes import Candidate, num, one_site, variants
+from pgverify.rules.predicates import by_verdict, logs_of_positive_values
 from pgverify.semantics import Context
 
 FAMILY = "estimation"
@@ -29,7 +30,12 @@ MONTE_CARLO = Rule(
     ),
     family=FAMILY,
     statement="E_{x ~ p}[f(x)] -> 1/N sum_{i=1}^{N} f(x_i)   (relation ≈, with x_i ~ p)",
-    conditions=("the samples are i.i.d. from the expectation's distribution",),
+    conditions=(
+        Condition(
+            "the samples are i.i.d. from the expectation's distribution",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Replaces the exact expectation, a sum over every trajectory, by an "
         "average over sampled trajectories. The step is an unbiased estimate, "
@@ -71,7 +77,12 @@ IMPORTANCE_SAMPLING = Rule(
     ),
     family=FAMILY,
     statement="E_{x ~ p}[f(x)] -> E_{x ~ q}[p(x) / q(x) f(x)]",
-    conditions=("q > 0 wherever p > 0",),
+    conditions=(
+        Condition(
+            "q > 0 wherever p > 0",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Rewrites an expectation under the current policy as one under the "
         "policy that collected the data. It is the basis of off-policy "
@@ -102,7 +113,8 @@ RULES: tuple[Rule, ...] = (MONTE_CARLO, IMPORTANCE_SAMPLING)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _importance_weight_inverted(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _importance_weight_inverted(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                ctx: Context) -> Iterator[Candidate]:
     def flip(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Div) and ctx.is_distribution_call(n.left) and ctx.is_distribution_call(n.right):
             return m.Div(n.right, n.left)
@@ -111,7 +123,8 @@ def _importance_weight_inverted(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, rela
         yield lhs, variant, ctx
 
 
-def _importance_weight_missing(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _importance_weight_missing(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                               ctx: Context) -> Iterator[Candidate]:
     targets = [n.dist for n in nodes(rhs) if isinstance(n, m.Expect)]
     if not targets:
         return
@@ -123,7 +136,8 @@ def _importance_weight_missing(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relat
         yield from variants((lhs,), swap, rhs, ctx)
 
 
-def _missing_sample_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _missing_sample_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                         ctx: Context) -> Iterator[Candidate]:
     if relation != "≈":
         return
     for count in (m.Name("N"), m.Size(m.Name("D"))):

@@ -8,8 +8,9 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, num, variants
+from pgverify.rules.predicates import logs_of_positive_values
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -57,7 +58,12 @@ LOG_PRODUCT = Rule(
         "log(a b) -> log a + log b;  log prod_{t} x_t -> sum_{t} log x_t;"
         "  log(a / b) -> log a - log b"
     ),
-    conditions=("the factors are positive",),
+    conditions=(
+        Condition(
+            "the factors are positive",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Turns the log-probability of a trajectory, a product of initial-state, "
         "policy and dynamics probabilities, into a sum with one term per factor, "
@@ -94,7 +100,12 @@ LOG_EXP = Rule(
     ),
     family=FAMILY,
     statement="log exp x -> x;  exp log x -> x;  log(1/x) -> -log x;  log(x^k) -> k log x",
-    conditions=("x > 0 wherever log x appears",),
+    conditions=(
+        Condition(
+            "x > 0 wherever log x appears",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Handles the logs and exponentials that surround policy gradients: "
         "softmax and Boltzmann policies (log exp), KL and entropy terms "
@@ -126,7 +137,8 @@ REWRITES = (log_of_product,)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _log_of_product(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _log_of_product(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                    ctx: Context) -> Iterator[Candidate]:
     def logs(arg: m.Expr, deep: bool) -> m.Expr:
         """log(a b) -> log a · log b, log prod f -> prod log f (the mistake, applied all the way down)."""
         if isinstance(arg, m.Mul):
@@ -143,7 +155,8 @@ def _log_of_product(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, c
         yield from variants((unfolded,), rewrite, rhs, ctx)
 
 
-def _off_by_one(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _off_by_one(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                ctx: Context) -> Iterator[Candidate]:
     def shifts(n: m.Expr) -> list[m.Expr]:
         if not isinstance(n, m.BigOp):
             return []
@@ -165,7 +178,8 @@ def _off_by_one(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: 
             yield lhs, transform(rhs, lambda n, site=site, shifted=shifted: shifted if n is site else None), ctx
 
 
-def _sign_slip(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _sign_slip(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+               ctx: Context) -> Iterator[Candidate]:
     def slip(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Div) and \
                 n.arg.left == num(1):
@@ -176,7 +190,8 @@ def _sign_slip(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: C
     yield from variants((lhs, unfolded), slip, rhs, ctx)
 
 
-def _sign_slip_quotient(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _sign_slip_quotient(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                        ctx: Context) -> Iterator[Candidate]:
     def slip(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Func) and n.name == "log" and isinstance(n.arg, m.Div):
             return m.Add(m.Func("log", n.arg.left), m.Func("log", n.arg.right))

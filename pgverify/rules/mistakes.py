@@ -25,6 +25,9 @@ __all__ = [
     "product", "substitute", "unfold", "variants", "with_theta",
 ]
 
+# a product's factors and back: the model's one copy (the LaTeX builder uses it too)
+factors_of, product = m.factors, m.product
+
 Candidate = tuple[m.Expr, m.Expr, Context]   # (left, right, context) that must agree for the detector to match
 Detector = Callable[[m.Expr, m.Expr, m.Expr, str, Context], Iterator[Candidate]]
 
@@ -111,18 +114,3 @@ def calls(e: m.Expr, key: str) -> bool:
 def differentiates(e: m.Expr, key: str) -> bool:
     """Whether some gradient in ``e`` is taken of a term that calls ``key``."""
     return any(isinstance(n, m.Grad) and calls(n.operand, key) for n in nodes(e))
-
-
-def factors_of(e: m.Expr) -> list[m.Expr]:
-    """The factors of a product, left to right (a non-product is its own one factor)."""
-    if isinstance(e, m.Mul):
-        return factors_of(e.left) + factors_of(e.right)
-    return [e]
-
-
-def product(factors: list[m.Expr]) -> m.Expr:
-    """The product of ``factors`` (at least one), multiplied left to right."""
-    out = factors[0]
-    for f in factors[1:]:
-        out = m.Mul(out, f)
-    return out

@@ -8,8 +8,18 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import (
+    UNFOLD_DISTRIBUTIONS,
+    Condition,
+    KernelView,
+    LazyModule,
+    Misconception,
+    Rule,
+    pgv,
+    rewrite,
+)
 from pgverify.rules.mistakes import Candidate, num, variants
+from pgverify.rules.predicates import by_verdict, logs_of_positive_values
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -100,8 +110,14 @@ NORMALIZATION = Rule(
     family=FAMILY,
     statement="sum_{x} p(x) -> 1;  ∇_θ sum_{x} p_θ(x) -> 0",
     conditions=(
-        "p is a normalized distribution",
-        "the sum runs over the variables left of the bar of a conditional p(x | y)",
+        Condition(
+            "p is a normalized distribution",
+            by_verdict,
+        ),
+        Condition(
+            "the sum runs over the variables left of the bar of a conditional p(x | y)",
+            by_verdict,
+        ),
     ),
     purpose=(
         "A distribution sums to one whatever θ is, so the gradient of that sum "
@@ -145,9 +161,12 @@ TOWER = Rule(
         "   (in general: E[f] -> E_outer[E_inner[f | outer]])"
     ),
     conditions=(
-        (
-            "the inner expectation is over the conditional distribution of its "
-            "variable given the outer one"
+        Condition(
+            (
+                "the inner expectation is over the conditional distribution of its "
+                "variable given the outer one"
+            ),
+            by_verdict,
         ),
     ),
     purpose=(
@@ -169,7 +188,10 @@ TOWER = Rule(
         claim E_{τ ~ Pr_θ}[r(s_1, a_1)] = E_{s_1 ~ ρ0}[E_{a_1 ~ π_θ(·|s_1)}[r(s_1, a_1)]]   by tower
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "split_sum", "count_terms"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one",
+        "split_sum", "count_terms",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
 )
 
@@ -185,7 +207,12 @@ KL = Rule(
     ),
     family=FAMILY,
     statement="KL(p, q) -> E_{x ~ p}[log p(x) - log q(x)]",
-    conditions=("q > 0 wherever p > 0",),
+    conditions=(
+        Condition(
+            "q > 0 wherever p > 0",
+            logs_of_positive_values,
+        ),
+    ),
     purpose=(
         "Expands the KL penalty of regularized objectives (TRPO, PPO, RLHF "
         "against a reference policy) into an expectation of log-ratios that can "
@@ -208,7 +235,10 @@ KL = Rule(
         claim KL(s) = E_{a ~ π_ref(·|s)}[log π_ref(a | s) - log π_θ(a | s)]   by kl
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum", "log_of_product"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum",
+        "log_of_product",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
     names_its_one_mistake=True,
 )
@@ -234,7 +264,8 @@ def _expectations_as_sums(e: m.Expr) -> m.Expr:
     return transform(e, rewrite)
 
 
-def _conditional_instead_of_joint(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _conditional_instead_of_joint(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                  ctx: Context) -> Iterator[Candidate]:
     def strip_outer(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Expect) and len(n.variables) == 1 and any(isinstance(x, m.Expect) for x in nodes(n.body)):
             return m.BigOp("sum", n.variables[0], _expectations_as_sums(n.body))
@@ -242,7 +273,8 @@ def _conditional_instead_of_joint(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, re
     yield from variants((lhs, unfolded), strip_outer, rhs, ctx)
 
 
-def _later_state_from_initial(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _later_state_from_initial(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                              ctx: Context) -> Iterator[Candidate]:
     for n in nodes(rhs):
         if isinstance(n, m.Expect) and isinstance(n.dist, m.Name) and n.dist.key() == "ρ_0" and \
                 any(v.base == "s" and v.sub and v.sub != (num(0),) for v in n.variables):
@@ -250,7 +282,8 @@ def _later_state_from_initial(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relati
             return
 
 
-def _expectation_without_weights(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _expectation_without_weights(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                 ctx: Context) -> Iterator[Candidate]:
     def strip(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Expect) and len(n.variables) == 1:
             return m.BigOp("sum", n.variables[0], n.body)
@@ -263,7 +296,8 @@ def _name_of(key: str, like: m.Name) -> m.Name:
     return m.Name(base, (m.Name(sub),) if sub else (), span=like.span)
 
 
-def _kl_arguments_swapped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _kl_arguments_swapped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                          ctx: Context) -> Iterator[Candidate]:
     keys = sorted({ctx.canonical_call(n).func.key() for e in (unfolded, rhs) for n in nodes(e)
                    if isinstance(n, m.Call) and ctx.is_distribution_call(n)})
     for i, a in enumerate(keys):
@@ -278,7 +312,8 @@ def _kl_arguments_swapped(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: 
             yield transform(unfolded, swap), rhs, ctx
 
 
-def _normalized_over_wrong_variable(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _normalized_over_wrong_variable(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                    ctx: Context) -> Iterator[Candidate]:
     def one(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.BigOp) and n.kind == "sum" and n.lower is None and isinstance(n.body, m.Call) \
                 and ctx.is_distribution_call(n.body) and any(isinstance(g, m.Name) and g.key() == n.index.key()

@@ -8,8 +8,19 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes, transform
-from pgverify.rules.base import ALGEBRAIC_COMPARISON, UNFOLD_DISTRIBUTIONS, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import (
+    ALGEBRAIC_COMPARISON,
+    UNFOLD_DISTRIBUTIONS,
+    Condition,
+    KernelView,
+    LazyModule,
+    Misconception,
+    Rule,
+    pgv,
+    rewrite,
+)
 from pgverify.rules.mistakes import Candidate, factors_of, mentions_action, num, one_site, product, variants
+from pgverify.rules.predicates import by_verdict, unless_diagnosed
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -34,9 +45,12 @@ BASELINE = Rule(
         " -> E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) f(s, a)]"
     ),
     conditions=(
-        (
-            "b does not depend on the action (in a trajectory: not on a_t nor on "
-            "anything sampled after it)"
+        Condition(
+            (
+                "b does not depend on the action (in a trajectory: not on a_t nor on "
+                "anything sampled after it)"
+            ),
+            unless_diagnosed({"action-dependent-baseline"}, by_verdict),
         ),
     ),
     purpose=(
@@ -56,7 +70,11 @@ BASELINE = Rule(
         claim E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) (Q(s, a) - b(s, a))] = E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) Q(s, a)]   by baseline
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one",
+        "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum",
+        "grad_of_log",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
     names_its_one_mistake=True,
 )
@@ -77,9 +95,12 @@ REWARD_TO_GO = Rule(
         " -> E_{τ ~ Pr_θ}[sum_{t=0}^{T} ∇_θ log π_θ(a_t | s_t) sum_{k=t}^{T} r(s_k, a_k)]"
     ),
     conditions=(
-        (
-            "rewards received before time t do not depend on a_t: the trajectory "
-            "is sampled forward in time by the policy and the dynamics"
+        Condition(
+            (
+                "rewards received before time t do not depend on a_t: the trajectory "
+                "is sampled forward in time by the policy and the dynamics"
+            ),
+            by_verdict,
         ),
     ),
     purpose=(
@@ -102,7 +123,11 @@ REWARD_TO_GO = Rule(
         claim E_{τ ~ Pr_θ}[sum_{t=0}^{1} ∇_θ log π_θ(a_t | s_t) sum_{k=0}^{1} r(s_k, a_k)] = E_{τ ~ Pr_θ}[sum_{t=0}^{1} ∇_θ log π_θ(a_t | s_t) sum_{k=t+1}^{1} r(s_k, a_k)]   by reward-to-go
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one",
+        "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum",
+        "grad_of_log",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
     names_its_one_mistake=True,
 )
@@ -122,8 +147,14 @@ ADVANTAGE = Rule(
         " -> E_{a ~ π_θ(·|s)}[∇_θ log π_θ(a | s) A(s, a)]   [A(s, a) = Q(s, a) - V(s)]"
     ),
     conditions=(
-        "A(s, a) = Q(s, a) - V(s), where V depends on the state only",
-        "the term is weighted by the score inside an expectation over the action",
+        Condition(
+            "A(s, a) = Q(s, a) - V(s), where V depends on the state only",
+            by_verdict,
+        ),
+        Condition(
+            "the term is weighted by the score inside an expectation over the action",
+            by_verdict,
+        ),
     ),
     purpose=(
         "Replaces the action value by the advantage, which measures how much "
@@ -145,7 +176,11 @@ ADVANTAGE = Rule(
         claim E_{a ~ π_θ(·|s)}[Q(s, a)] = E_{a ~ π_θ(·|s)}[A(s, a)]   by advantage
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one", "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum", "grad_of_log"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "sums_to_one",
+        "score_has_zero_mean", "split_sum", "count_terms", "grad_is_linear", "grad_through_sum",
+        "grad_of_log",
+    ),
     kernel_options=frozenset({UNFOLD_DISTRIBUTIONS}),
     names_its_one_mistake=True,
 )
@@ -163,7 +198,12 @@ DISCOUNT = Rule(
     ),
     family=FAMILY,
     statement="sum_{k=t}^{T} γ^k r(s_k, a_k) -> γ^t sum_{k=t}^{T} γ^(k-t) r(s_k, a_k)",
-    conditions=("the factored power γ^t does not depend on the summation index",),
+    conditions=(
+        Condition(
+            "the factored power γ^t does not depend on the summation index",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Factors the discount accumulated up to time t out of a discounted "
         "reward-to-go, leaving a sum discounted from time t. It connects the "
@@ -228,7 +268,12 @@ TELESCOPING = Rule(
         "sum_{l=0}^{k-1} γ^l r_{t+l} + γ^k V(s_{t+k}) - V(s_t); "
         "sum_{l=a}^{b} (h(l+1) - h(l)) -> h(b+1) - h(a)"
     ),
-    conditions=("the sum's range is not written backwards: it has b - a + 1 ≥ 0 terms",),
+    conditions=(
+        Condition(
+            "the sum's range is not written backwards: it has b - a + 1 ≥ 0 terms",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Collapses a discounted sum of TD errors δ_l = r_l + γ V(s_{l+1}) - V(s_l) into "
         "the k-step return minus the baseline V(s_t): the identity behind n-step advantage "
@@ -274,7 +319,8 @@ def _pulled_out(n: m.Expr) -> bool:
     return False
 
 
-def _action_dependent_baseline(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _action_dependent_baseline(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                               ctx: Context) -> Iterator[Candidate]:
     def drop(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Sub) and mentions_action(n.right):
             return n.left
@@ -296,7 +342,8 @@ def _action_dependent_baseline(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relat
     yield from variants((lhs,), pull_out, rhs, ctx)
 
 
-def _reward_to_go_reversed(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _reward_to_go_reversed(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                           ctx: Context) -> Iterator[Candidate]:
     # repair: the student's sum over the past (k = 0 … t) should run over the future (k = t … end)
     ends = [m.Sub(m.Name("T"), num(1)), m.Name("T")]
     ends += [n.upper for n in nodes(lhs) if isinstance(n, m.BigOp) and n.upper is not None][:3]
@@ -313,7 +360,8 @@ def _reward_to_go_reversed(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation:
             yield lhs, variant, ctx
 
 
-def _lost_discount(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _lost_discount(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                   ctx: Context) -> Iterator[Candidate]:
     def drop(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Pow) and isinstance(n.base, m.Name) and n.base.base == "γ":
             return num(1)
@@ -335,7 +383,8 @@ def _lost_discount(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ct
             yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _advantage_without_score(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _advantage_without_score(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                             ctx: Context) -> Iterator[Candidate]:
     def swap(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Call) and n.func.key() == "Q":
             return replace(n, func=m.Name("A", span=n.func.span))

@@ -7,8 +7,9 @@ from typing import Any
 
 from pgverify import model as m
 from pgverify.model import nodes
-from pgverify.rules.base import KernelView, LazyModule, Misconception, Rule, pgv, rewrite
+from pgverify.rules.base import Condition, KernelView, LazyModule, Misconception, Rule, pgv, rewrite
 from pgverify.rules.mistakes import Candidate, differentiates, num, unfold, variants, with_theta
+from pgverify.rules.predicates import by_verdict, finite_spaces, logs_of_positive_values, unless_diagnosed
 from pgverify.semantics import Context
 
 # sympy and the kernel's node types, loaded the first time a rewrite runs (reading the catalogue does not)
@@ -70,7 +71,16 @@ LOG_DERIVATIVE = Rule(
     statement=(
         "∇_θ p_θ(x) -> p_θ(x) ∇_θ log p_θ(x);  ∇_θ log p_θ(x) -> ∇_θ p_θ(x) / p_θ(x)"
     ),
-    conditions=("p > 0", "the support of p does not depend on θ"),
+    conditions=(
+        Condition(
+            "p > 0",
+            logs_of_positive_values,
+        ),
+        Condition(
+            "the support of p does not depend on θ",
+            finite_spaces,
+        ),
+    ),
     purpose=(
         "Turns the gradient of a probability into the probability times the "
         "gradient of its log, so that a sum over trajectories becomes an "
@@ -106,7 +116,12 @@ EGLP = Rule(
     ),
     family=FAMILY,
     statement="E_{x ~ p_θ}[∇_θ log p_θ(x)] -> 0",
-    conditions=("p_θ is a normalized distribution whose support does not depend on θ",),
+    conditions=(
+        Condition(
+            "p_θ is a normalized distribution whose support does not depend on θ",
+            unless_diagnosed({"eglp-applied-pointwise"}, finite_spaces),
+        ),
+    ),
     purpose=(
         "The score has zero mean, so any term that multiplies it by something "
         "independent of the sampled variable vanishes in expectation. This is "
@@ -141,7 +156,12 @@ SOFTMAX_SCORE = Rule(
         "∇_θ log π_θ(a | s) -> φ(s, a) - E_{a' ~ π_θ(·|s)}[φ(s, a')]"
         "   [π_θ(a | s) = exp(θ φ(s, a)) / sum_{a'} exp(θ φ(s, a'))]"
     ),
-    conditions=("π_θ is a softmax policy, linear in θ with features φ",),
+    conditions=(
+        Condition(
+            "π_θ is a softmax policy, linear in θ with features φ",
+            by_verdict,
+        ),
+    ),
     purpose=(
         "Gives the score of a linear softmax policy in closed form: the features "
         "of the chosen action minus their mean under the policy. It turns the "
@@ -161,7 +181,11 @@ SOFTMAX_SCORE = Rule(
         claim ∇_θ log π_θ(a | s) = φ(s, a)   by softmax-score
         """
     ),
-    rewrites=("unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum", "log_of_product", "grad_is_linear", "grad_through_sum", "grad_of_log", "differentiate_product", "differentiate_composite"),
+    rewrites=(
+        "unfold_definition", "drop_expectation_marker", "trajectory_components", "split_sum",
+        "log_of_product", "grad_is_linear", "grad_through_sum", "grad_of_log",
+        "differentiate_product", "differentiate_composite",
+    ),
     names_its_one_mistake=True,
 )
 
@@ -175,7 +199,8 @@ REWRITES = (score_has_zero_mean, grad_of_log)
 # (pgverify/rules/mistakes.py). rank orders the detectors of the whole catalogue: most specific first.
 
 
-def _likelihood_ratio_without_probability(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _likelihood_ratio_without_probability(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                                          ctx: Context) -> Iterator[Candidate]:
     def rewrite(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and ctx.is_distribution_call(n.operand):
             return m.Grad(n.param, m.Func("log", n.operand))
@@ -183,7 +208,8 @@ def _likelihood_ratio_without_probability(lhs: m.Expr, unfolded: m.Expr, rhs: m.
     yield from variants((lhs,), rewrite, rhs, ctx)
 
 
-def _grad_log_as_reciprocal(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _grad_log_as_reciprocal(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                            ctx: Context) -> Iterator[Candidate]:
     def to_reciprocal(n: m.Expr) -> m.Expr | None:
         if isinstance(n, m.Grad) and isinstance(n.operand, m.Func) and n.operand.name == "log":
             return m.Div(num(1), m.Grad(n.param, n.operand.arg))
@@ -197,13 +223,15 @@ def _grad_log_as_reciprocal(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation
     yield from variants((lhs,), from_grad, rhs, ctx)
 
 
-def _eglp_pointwise(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _eglp_pointwise(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                    ctx: Context) -> Iterator[Candidate]:
     if not ctx.rl or differentiates(unfold(rhs, ctx), "π_θ"):
         return
     yield lhs, rhs, with_theta(ctx, independent={"π_θ"})
 
 
-def _softmax_missing_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str, ctx: Context) -> Iterator[Candidate]:
+def _softmax_missing_mean(lhs: m.Expr, unfolded: m.Expr, rhs: m.Expr, relation: str,
+                          ctx: Context) -> Iterator[Candidate]:
     if not any(isinstance(n, m.Grad) for n in nodes(lhs)):
         return
     def drop_normalizer(n: m.Expr) -> m.Expr | None:

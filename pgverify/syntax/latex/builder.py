@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
@@ -306,48 +305,35 @@ def _param(text: str) -> str:
     return name_text(den)
 
 
-def _factors(e: m.Expr) -> list[m.Expr]:
-    if isinstance(e, m.Mul):
-        return _factors(e.left) + _factors(e.right)
-    return [e]
-
-
-def _product(factors: Sequence[m.Expr], span: m.Span) -> m.Expr:
-    out = factors[0]
-    for f in factors[1:]:
-        out = m.Mul(out, f, span=span)
-    return out
-
-
 def _is_bare(e: m.Expr, base: str) -> bool:
     return isinstance(e, m.Name) and e.base == base and not e.sub and not e.primes and e.sample is None
 
 
 def _derivative(num: m.Expr, den: m.Expr, span: m.Span) -> m.Expr | None:
     """``\\frac{\\partial X}{\\partial \\theta}`` and ``\\frac{d X}{d\\theta}`` → ∇_θ X; else None."""
-    den_f = _factors(den)
+    den_f = m.factors(den)
     if len(den_f) != 2 or not isinstance(den_f[1], m.Name):
         return None
     marker = den_f[0]
     if not (_is_bare(marker, PARTIAL) or _is_bare(marker, "d")):
         return None
     assert isinstance(marker, m.Name)
-    num_f = _factors(num)
+    num_f = m.factors(num)
     if not _is_bare(num_f[0], marker.base) or len(num_f) < 2:
         return None
-    return m.Grad(den_f[1].key(), _product(num_f[1:], span), span=span)
+    return m.Grad(den_f[1].key(), m.product(num_f[1:], span), span=span)
 
 
 def _drop_differential(body: m.Expr, index: m.Name | None, meta) -> tuple[m.Expr, m.Name | None]:
     """``\\int_\\tau f \\, d\\tau``: the ``d\\tau`` is notation (and names the index when there is none)."""
-    factors = _factors(body)
+    factors = m.factors(body)
     for i in range(len(factors) - 1):
         d, var = factors[i], factors[i + 1]
         if _is_bare(d, "d") and isinstance(var, m.Name) and (index is None or var.key() == index.key()):
             rest = factors[:i] + factors[i + 2:]
             if not rest:
                 raise LatexError(meta.start_pos, meta.end_pos, "the integral has nothing to integrate")
-            return _product(rest, body.span), index or var
+            return m.product(rest, body.span), index or var
     return body, index
 
 def _leftover(expr: m.Expr) -> m.Expr | None:
