@@ -1,8 +1,8 @@
 """Generated documentation: the README's rule list comes from the catalogue.
 
 ``python -m pgverify.docs`` rewrites the part of README.md between the
-``<!-- rules:start -->`` and ``<!-- rules:end -->`` markers; a test checks
-that the README is up to date.
+``<!-- rules:start -->`` and ``<!-- rules:end -->`` markers; ``--check`` only
+reports whether it is up to date (as a test does).
 """
 
 from __future__ import annotations
@@ -39,10 +39,22 @@ def updated_readme(text: str) -> str:
     return f"{head}{START}\n{rules_markdown()}\n{END}{tail}"
 
 
-def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("README.md")
-    path.write_text(updated_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the README's generated section; with ``--check``, only say whether it is up to date (exit 1 if not)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
+    paths = [a for a in args if a != "--check"]
+    path = Path(paths[0]) if paths else Path("README.md")
+    text = path.read_text(encoding="utf-8")
+    new = updated_readme(text)
+    if check:
+        if new != text:
+            print(f"{path}: the rule list is out of date; run `python -m pgverify.docs`", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(new, encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
