@@ -11,12 +11,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "pgverify"
 
 
-def _top_level_imports(path: Path) -> set[str]:
-    """The modules a file imports when it is loaded (not those imported inside functions), as absolute names."""
+def _top_level_imports(path: Path, lazy_too: bool = False) -> set[str]:
+    """The modules a file imports when it is loaded (with ``lazy_too``, inside functions too), as absolute names."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     package = parts[:-1]
     out: set[str] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in (ast.walk(tree) if lazy_too else tree.body):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -43,6 +44,8 @@ def test_the_catalogue_loads_without_sympy_or_the_kernel(path: Path) -> None:
     allowed = ("pgverify.rules", "pgverify.model", "pgverify.semantics")
     bad = sorted(n for n in _top_level_imports(path) if not _allowed(n, allowed))
     assert not bad, f"{path.name} imports {bad} (rewrites reach sympy and the kernel through LazyModule)"
+    kernel = sorted(n for n in _top_level_imports(path, lazy_too=True) if n.startswith("pgverify.kernel"))
+    assert not kernel, f"{path.name} imports {kernel}: the kernel reads the catalogue, never the reverse"
 
 
 @pytest.mark.parametrize("name", ["diagnose.py", "conditions.py", "checker.py"])
