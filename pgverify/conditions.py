@@ -34,7 +34,10 @@ class Condition:
 def ledger(rule_names: list[str], step: m.Step, ctx: Context, verdict: str,
            diagnosis: dict[str, str] | None) -> list[Condition]:
     """The conditions of every cited rule, each with its status for this step."""
-    facts = StepFacts(tuple(e for e in (step.previous, step.expr) if e is not None), ctx, verdict, diagnosis)
+    from .kernel import positive_by_declaration  # the one positivity test; sympy is loaded in the worker already
+
+    facts = StepFacts(tuple(e for e in (step.previous, step.expr) if e is not None), ctx, verdict, diagnosis,
+                      positive=lambda e: positive_by_declaration(e, ctx))
     out: list[Condition] = []
     for name in rule_names:
         if not is_rule(name):

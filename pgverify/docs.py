@@ -6,7 +6,7 @@
 (a rule name and a mistake name never collide; both are kebab-case and the
 catalogue keeps them apart), and ``README.md``, the index.  Pages left over
 from a name no longer in the catalogue are removed.  Tests check that the
-README and the folder are up to date.  SARIF's ``helpUri`` points at these pages.
+README and the folder are up to date (``--check`` only says whether they are).  SARIF's ``helpUri`` points at these pages.
 """
 
 from __future__ import annotations
@@ -137,12 +137,28 @@ def write_rule_pages(folder: Path) -> None:
             path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def main() -> None:
-    """``python -m pgverify.docs [README.md]``: regenerate the README's rule list and docs/rules/ beside it."""
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("README.md")
-    path.write_text(updated_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
-    write_rule_pages(path.parent / RULES_FOLDER)
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pgverify.docs [--check] [README.md]``: regenerate the README's rule list and docs/rules/
+    beside it; with ``--check``, only say whether both are up to date (exit 1 if not)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
+    paths = [a for a in args if a != "--check"]
+    path = Path(paths[0]) if paths else Path("README.md")
+    text = path.read_text(encoding="utf-8")
+    new = updated_readme(text)
+    folder = path.parent / RULES_FOLDER
+    if check:
+        stale = [name for name, page in rule_pages().items()
+                 if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != page]
+        if new != text or stale:
+            print(f"{path}: the rule list or docs/rules/ is out of date; run `python -m pgverify.docs`",
+                  file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(new, encoding="utf-8")
+    write_rule_pages(folder)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -42,12 +42,16 @@ class StepFacts:
         ctx: the declarations in force (a ``pgverify.semantics.Context``).
         verdict: the step's verdict (``proved``, ``checked``, ``refuted``, ``unknown``).
         diagnosis: the misconception the diagnosis named (``name``, ``title``), if any.
+        positive: pgverify's one positivity test for an expression of this step
+            (the kernel's ``positive_by_declaration``, which the ledger hands in, so the
+            catalogue never imports the kernel).
     """
 
     exprs: tuple[Any, ...]
     ctx: Any
     verdict: str
     diagnosis: Mapping[str, str] | None
+    positive: Callable[[Any], bool] = lambda e: False
 
 
 # A condition's predicate: the status of the condition for one step (HOLDS, ASSUMED or VIOLATED) and a note.

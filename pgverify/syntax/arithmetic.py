@@ -18,6 +18,25 @@ def canonical_word(word: str) -> str:
     return GREEK.get(word, word)
 
 
+def differential(parts: list[m.Expr], at: int, index: m.Name | None) -> tuple[int, m.Name] | None:
+    """Does the differential of an integral start at factor ``at`` of its body: how many factors, which variable?
+
+    ``dτ`` is notation, not a factor.  Both front ends spell it one of two ways: ``d`` followed by the
+    variable (LaTeX's ``d\\tau``, ``\\mathrm{d}x``; a ``.pgv`` ``d τ``), or one name ``dτ``, ``dx`` (how
+    ``.pgv`` reads it).  With ``index`` given only its own differential counts; without one, only the
+    two-factor spelling names the variable (a lone name such as ``dist`` is not read as ``d ist``).
+    """
+    first = parts[at]
+    if not isinstance(first, m.Name) or first.sub:
+        return None
+    if first.base == "d" and not first.primes and first.sample is None and at + 1 < len(parts):
+        var = parts[at + 1]
+        if isinstance(var, m.Name) and (index is None or var.key() == index.key()):
+            return 2, var
+    if index is not None and first.base.startswith("d") and canonical_word(first.base[1:]) == index.base:
+        return 1, index
+    return None
+
 
 class ArithmeticBuilder(Transformer):
     """Tree → model for the arithmetic both front ends share (.pgv and LaTeX); ``_s`` gives a span."""

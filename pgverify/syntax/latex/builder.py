@@ -18,7 +18,7 @@ from lark.exceptions import (
 
 from ... import model as m
 from .. import grammars
-from ..arithmetic import canonical_word
+from ..arithmetic import canonical_word, differential
 from .justifications import plain
 from .located import LatexError, Locate, Located, control_word
 from .macros import Macros
@@ -325,16 +325,18 @@ def _derivative(num: m.Expr, den: m.Expr, span: m.Span) -> m.Expr | None:
 
 
 def _drop_differential(body: m.Expr, index: m.Name | None, meta) -> tuple[m.Expr, m.Name | None]:
-    """``\\int_\\tau f \\, d\\tau``: the ``d\\tau`` is notation (and names the index when there is none)."""
-    factors = m.factors(body)
-    for i in range(len(factors) - 1):
-        d, var = factors[i], factors[i + 1]
-        if _is_bare(d, "d") and isinstance(var, m.Name) and (index is None or var.key() == index.key()):
-            rest = factors[:i] + factors[i + 2:]
+    """``\\int_\\tau f \\, d\\tau``: the differential (``arithmetic.differential``) is notation, and names the
+    index when there is none."""
+    parts = m.factors(body)
+    for at in range(len(parts)):
+        found = differential(parts, at, index)
+        if found is not None:
+            rest = parts[:at] + parts[at + found[0]:]
             if not rest:
                 raise LatexError(meta.start_pos, meta.end_pos, "the integral has nothing to integrate")
-            return m.product(rest, body.span), index or var
+            return m.product(rest, body.span), index or found[1]
     return body, index
+
 
 def _leftover(expr: m.Expr) -> m.Expr | None:
     """A ``\\partial`` that no fraction took: it has no meaning on its own."""

@@ -9,7 +9,7 @@ from fractions import Fraction
 from lark import Token, v_args
 
 from ... import model as m
-from ..arithmetic import ArithmeticBuilder, canonical_word
+from ..arithmetic import ArithmeticBuilder, canonical_word, differential
 from .errors import ParseFailure
 from .lines import RELATIONS
 
@@ -258,10 +258,13 @@ class LineBuilder(ArithmeticBuilder):
 
 
 def _drop_differential(body: m.Expr, index: m.Name) -> m.Expr:
-    """``int_τ f dτ``: the trailing ``dτ`` is notation, not a factor."""
-    def is_differential(e: m.Expr) -> bool:
-        return isinstance(e, m.Name) and not e.sub and e.base.startswith("d") and \
-            canonical_word(e.base[1:]) == index.base
-    if isinstance(body, m.Mul) and is_differential(body.right):
-        return body.left
+    """``int_τ f dτ``: a trailing differential (``arithmetic.differential``) is notation, not a factor."""
+    parts = m.factors(body)
+    for at in (len(parts) - 1, len(parts) - 2):
+        found = differential(parts, at, index) if at >= 1 else None
+        if found is not None and at + found[0] == len(parts):
+            if found[0] == 1 and isinstance(body, m.Mul) and body.right is parts[-1]:
+                return body.left   # the rest of the product as it was written
+            if found[0] == 2:
+                return m.product(parts[:at], body.span)
     return body
