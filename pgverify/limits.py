@@ -17,10 +17,23 @@ thread, or from a worker of ``multiprocessing`` or ``concurrent.futures``.
 Forking is serialized between threads (:data:`_FORKING`), so a worker never
 inherits the write end of another thread's pipe, which would hide that
 worker's death from its parent until the time limit.
+
+A worker also has a memory limit when one is given (``RLIMIT_AS``, in MiB:
+running out of it is ``Crashed("out of memory")`` for that job alone), and
+dies with its parent: on Linux it asks for ``SIGKILL`` when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``), and everywhere it checks, between jobs, that
+its parent is still the one that forked it, so ``kill -9`` of pgverify leaves
+no worker running.  ``total``, when given, bounds the whole run: jobs not
+finished by then are ``TimedOut``.
+
+:func:`check_limits` says what the command line and the configuration accept
+as limits: a finite number within bounds (``inf``, ``nan``, negative or huge
+values are refused with a clear message).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import select
@@ -36,6 +49,45 @@ from typing import Any
 # measured from the step's start: the refutation is already certain, so the rest is kept in reserve and
 # a slow diagnosis never turns a refuted step into a timed-out one
 DIAGNOSIS_SHARE = 0.5
+
+
+MIN_SECONDS, MAX_SECONDS = 0.1, 86_400.0       # a time limit: from a tenth of a second to a day
+MIN_MEBIBYTES, MAX_MEBIBYTES = 64, 1 << 20      # a memory limit: from 64 MiB to 1 TiB
+DEFAULT_STEP_MEMORY = 2048                      # MiB per step worker: two of them fit a 7 GB, 2-core CI runner
+
+
+class LimitError(ValueError):
+    """A limit that cannot be used (not a number, infinite, negative, too large); the message says why."""
+
+
+def check_seconds(value: object, what: str = "--time-limit") -> float:
+    """A time limit in seconds, validated: a finite number between MIN_SECONDS and MAX_SECONDS."""
+    number = _finite(value, what)
+    if not MIN_SECONDS <= number <= MAX_SECONDS:
+        raise LimitError(f"{what} must be at least {MIN_SECONDS:g} seconds and at most {MAX_SECONDS:g}"
+                         f" (not {number:g})")
+    return number
+
+
+def check_mebibytes(value: object, what: str = "--memory-limit") -> int:
+    """A memory limit in MiB, validated: a whole number between MIN_MEBIBYTES and MAX_MEBIBYTES."""
+    number = _finite(value, what)
+    if number != int(number) or not MIN_MEBIBYTES <= number <= MAX_MEBIBYTES:
+        raise LimitError(f"{what} must be a whole number of MiB between {MIN_MEBIBYTES} and {MAX_MEBIBYTES}"
+                         f" (not {number:g})")
+    return int(number)
+
+
+def _finite(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LimitError(f"{what} must be a number (not {value!r})")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise LimitError(f"{what} is far too large") from None
+    if not math.isfinite(number):
+        raise LimitError(f"{what} must be a finite number (not {number})")
+    return number
 
 
 @dataclass(frozen=True)
@@ -69,11 +121,13 @@ def default_workers() -> int:
 
 
 def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | None = None,
-             on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+             on_result: Callable[[int, Any], None] | None = None, memory: int | None = None,
+             total: float | None = None) -> list[Any]:
     """Run each job with a per-job time limit; a result is the job's value, TimedOut or Crashed.
 
     ``on_result(index, result)``, when given, is called in this process as soon as each result is
     known (in the order they arrive), so a caller can report progress or save work before the end.
+    ``memory`` (MiB) limits each worker's address space; ``total`` (seconds) bounds the whole run.
     """
     if not hasattr(os, "fork") or not jobs:
         inline: list[Any] = []
@@ -86,11 +140,22 @@ def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | N
     results: list[Any] = [None] * len(jobs)
     done = [False] * len(jobs)
     share = -(-len(jobs) // workers)
-    pending = [_Worker(jobs, start, min(start + share, len(jobs)), seconds)
+    end_of_run = time.monotonic() + total if total is not None else float("inf")
+    pending = [_Worker(jobs, start, min(start + share, len(jobs)), seconds, memory, end_of_run)
                for start in range(0, len(jobs), share)]
     try:
         while pending:
             now = time.monotonic()
+            if now >= end_of_run:   # the whole run's time is spent: every job left is timed out
+                for worker in pending:
+                    worker.stop()
+                    for index in range(worker.next, worker.end):
+                        results[index] = TimedOut(seconds)
+                        if on_result is not None:
+                            on_result(index, results[index])
+                    worker.next = worker.end
+                pending = []
+                break
             timeout = max(0.0, min(w.deadline for w in pending) - now)
             ready, _, _ = select.select([w.fd for w in pending], [], [], timeout)
             for worker in pending:
@@ -135,8 +200,11 @@ def _guarded(job: Callable[[], Any]) -> Any:
 class _Worker:
     """A forked process working through jobs[next:end], one result message per job."""
 
-    def __init__(self, jobs: Sequence[Callable[[], Any]], start: int, end: int, seconds: float):
+    def __init__(self, jobs: Sequence[Callable[[], Any]], start: int, end: int, seconds: float,
+                 memory: int | None = None, end_of_run: float = float("inf")):
         self.jobs = jobs
+        self.memory = memory
+        self.end_of_run = end_of_run
         self.next = start
         self.end = end
         self.seconds = seconds
@@ -148,6 +216,7 @@ class _Worker:
         self._spawn()
 
     def _spawn(self) -> None:
+        parent = os.getpid()
         with _FORKING:
             read_fd, write_fd = os.pipe()
             pid = os.fork()
@@ -157,7 +226,12 @@ class _Worker:
             os.close(read_fd)
             code = 0
             try:
+                die_with_parent(parent)
+                if self.memory is not None:
+                    limit_memory(self.memory)
                 for job in self.jobs[self.next:self.end]:
+                    if os.getppid() != parent:   # the parent is gone (where no death signal exists)
+                        break
                     payload = pickle.dumps(_guarded(job))
                     _write_all(write_fd, struct.pack("<Q", len(payload)) + payload)
             except BaseException:  # noqa: BLE001 - a worker must never unwind into the parent's code
@@ -165,7 +239,7 @@ class _Worker:
             finally:
                 os._exit(code)
         self.pid, self.fd, self.buffer, self.alive = pid, read_fd, b"", True
-        self.deadline = time.monotonic() + self.seconds
+        self.deadline = min(time.monotonic() + self.seconds, self.end_of_run)
 
     def receive(self, results: list[Any], done: list[bool]) -> None:
         chunk = os.read(self.fd, 1 << 16)
@@ -185,7 +259,7 @@ class _Worker:
             done[self.next] = True
             self.buffer = self.buffer[8 + size:]
             self.next += 1
-            self.deadline = time.monotonic() + self.seconds
+            self.deadline = min(time.monotonic() + self.seconds, self.end_of_run)
         if self.next >= self.end:
             self.stop()
 
@@ -224,3 +298,36 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux); elsewhere the worker checks its parent
+    between jobs.  If the parent died before the request took effect, leave now."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError, TypeError):
+        pass  # not Linux: the check between jobs remains
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def limit_memory(mebibytes: int) -> None:
+    """Limit this process's address space to ``mebibytes`` MiB (never above the hard limit); no-op where the
+    platform has no such limit."""
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = mebibytes << 20
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            limit = min(limit, soft)   # a worker of a limited worker keeps the tighter limit
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        pass

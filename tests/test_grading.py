@@ -131,7 +131,11 @@ def test_a_submission_that_exhausts_memory_crashes_alone(tmp_path: Path) -> None
     for name in ("karl.pgv", "alice.pgv"):
         shutil.copy(DECOMPOSITION / name, tmp_path / name)
     records = {r["student"]: r for r in _grade(tmp_path, DECOMPOSITION_TOML, time_limit=60, memory_limit=300).records}
-    assert records["karl"]["status"] == "crashed" and "memory" in records["karl"]["messages"][0]
+    # the claim that exhausts sympy's memory is one step: its proof runs out of memory, so it is unknown, or
+    # checked when the random models decide it (it is a true identity); the submission is still graded
+    (step,) = records["karl"]["steps"]
+    assert records["karl"]["status"] == "graded"
+    assert step["verdict"] == "checked" or (step["verdict"] == "unknown" and "memory" in step["message"]), step
     assert records["alice"]["status"] == "graded" and records["alice"]["score"] == 7
 
 

@@ -48,10 +48,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .. import inputs
 from .. import model as m
 from ..rules import lookup, suggest
 from ..semantics import build_context
 from ..syntax import LogicalLine, ParseFailure, parse_line, parse_source
+from .implementation import ImplementationSpec
+from .implementation import parse_table as parse_implementation
 from .score import fixed_maximum
 
 MAX_ORDER_ITEMS = 8
@@ -122,15 +125,16 @@ class Assignment:
     order: OrderItems | None = None
     path: str = "<assignment>"
     raw: bytes = field(default=b"", repr=False)   # the file's bytes: part of the cache key
+    implementation: ImplementationSpec | None = None   # an [implementation] table: .py submissions
 
 
 def load(path: str | Path) -> Assignment:
     """Read and validate an assignment file (raises AssignmentError)."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
-    except OSError as err:
-        raise AssignmentError(f"{p}: cannot read the assignment ({err.strerror or err})") from None
+        raw = inputs.read_bytes(p)   # a regular file of bounded size (never a FIFO or a device)
+    except inputs.InputError as err:
+        raise AssignmentError(f"cannot read the assignment: {err}") from None
     return parse(raw, str(p))
 
 
@@ -140,10 +144,10 @@ def parse(raw: bytes, path: str = "<assignment>") -> Assignment:
         table = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise AssignmentError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, ValueError) as err:  # ValueError: an integer of > 4300 digits
         raise AssignmentError(f"{path}: not valid TOML ({err})") from None
     where = _Where(path)
-    where.unknown_keys(table, ("title", "preamble", "goal", "rubric", "requirements", "order"), "")
+    where.unknown_keys(table, ("title", "preamble", "goal", "rubric", "requirements", "order", "implementation"), "")
     title = where.string(table, "title", "", required=True)
     preamble = where.string(table, "preamble", "")
     declarations = _preamble(preamble, where)
@@ -152,12 +156,27 @@ def parse(raw: bytes, path: str = "<assignment>") -> Assignment:
     rubric = _rubric(where.table(table, "rubric"), where)
     requirements = _requirements(where.table(table, "requirements"), where)
     order = _order(where.table(table, "order"), goal_text, where) if "order" in table else None
-    if order is None and goal is None:
+    implementation = _implementation(table, path)
+    if order is None and goal is None and implementation is None:
         raise AssignmentError(f"{path}: `goal` is missing (a derivation assignment needs one)")
     if order is not None and requirements:
         raise AssignmentError(f"{path}: [requirements] apply to derivations, not to an [order] exercise")
+    if implementation is not None and rubric.max_steps is None:
+        rubric = replace(rubric, max_steps=1)   # the function is the one step
     rubric = _with_maximum(rubric, order, where)
-    return Assignment(title, preamble, goal_text, goal, rubric, requirements, declarations, order, path, raw)
+    return Assignment(title, preamble, goal_text, goal, rubric, requirements, declarations, order, path, raw,
+                      implementation)
+
+
+def _implementation(table: dict[str, Any], path: str) -> ImplementationSpec | None:
+    if "implementation" not in table:
+        return None
+    if not isinstance(table["implementation"], dict):
+        raise AssignmentError(f"{path}: `implementation` must be a table ([implementation])")
+    try:
+        return parse_implementation(table["implementation"], path)
+    except ValueError as err:
+        raise AssignmentError(str(err)) from None
 
 
 # --------------------------------------------------------------------------- parts
@@ -236,14 +255,18 @@ def parse_expression_text(text: str, where: _Where, key: str) -> m.Expr:
     return statement.expr
 
 
+MAX_POINTS = 1e6   # a rubric value beyond this (or inf, nan) is refused: no score needs it
+
+
 def _rubric(table: dict[str, Any], where: _Where) -> Rubric:
     where.unknown_keys(table, RUBRIC_KEYS, "rubric.")
     values: dict[str, Any] = {}
     for key in POINT_KEYS:
         if key in table:
             value = table[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise where.fail(f"rubric.{key}", f"expected a number of points, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_POINTS:
+                raise where.fail(f"rubric.{key}", f"expected a number of points (finite, at most {MAX_POINTS:g}"
+                                                  f" either way), got {value!r}")
             values[key] = Fraction(str(value))
     if "justification" in table:
         value = table["justification"]
@@ -252,13 +275,15 @@ def _rubric(table: dict[str, Any], where: _Where) -> Rubric:
         values["justification"] = value
     if "max_steps" in table:
         value = table["max_steps"]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise where.fail("rubric.max_steps", f"expected a positive whole number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_POINTS:
+            raise where.fail("rubric.max_steps", f"expected a positive whole number (at most {MAX_POINTS:g}),"
+                                                 f" got {value!r}")
         values["max_steps"] = value
     if "max_score" in table:
         value = table["max_score"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise where.fail("rubric.max_score", f"expected a positive number of points, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_POINTS:
+            raise where.fail("rubric.max_score", f"expected a positive number of points (finite, at most"
+                                                 f" {MAX_POINTS:g}), got {value!r}")
         values["max_score"] = Fraction(str(value))
     return Rubric(**values)
 

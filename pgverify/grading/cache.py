@@ -11,38 +11,31 @@ the same limits does not spend them again, a run with other limits grades it
 again.  Other crashes (a worker killed from outside) are never kept.
 
 Each record is written as soon as it is known (atomically: a temporary file
-renamed), so a run that is stopped keeps what it finished; a damaged record is
-ignored.  A cache directory that pgverify creates gets a ``.gitignore`` of
+renamed), so a run that is stopped keeps what it finished.  A file holds its
+key, the record and a sha256 of both: a record is served only when the file's
+key is the one asked for, the digest matches and the record has the shape of a
+grade (:func:`valid_record`); any other file (damaged, edited, moved under
+another key) is ignored and the submission graded again.  A cache directory that pgverify creates gets a ``.gitignore`` of
 ``*``, so that it is never committed by accident.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
+from ..checkcache import (
+    code_fingerprint,  # one fingerprint of the code, shared with `check`'s cache
+)
 
 DEFAULT_DIRECTORY = Path(".pgverify-cache")
 KEPT_STATUSES = ("graded", "parse-error")       # depend on the inputs only
 LIMITED_STATUSES = ("time-limit", "crashed")   # depend on the limits too: kept under a key that holds them
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """The version and a hash of pgverify's own source and grammar files."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".lark") and path.is_file():
-            digest.update(path.relative_to(package).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def key(submission: bytes, extension: str, assignment: bytes, seed: int, version: str | None = None,
@@ -73,10 +66,14 @@ class Cache:
             return None
         path = self._path(cache_key)
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
-        if not isinstance(record, dict) or record.get("status") not in statuses:
+        if not isinstance(stored, dict) or stored.get("key") != cache_key:
+            return None
+        record = stored.get("record")
+        if stored.get("digest") != _digest(cache_key, record) or not valid_record(record) \
+                or record["status"] not in statuses:
             return None
         self.hits += 1
         return record
@@ -91,7 +88,8 @@ class Cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
                                              suffix=".tmp") as handle:
-                json.dump(record, handle, ensure_ascii=False)
+                json.dump({"key": cache_key, "digest": _digest(cache_key, record), "record": record}, handle,
+                          ensure_ascii=False)
             os.replace(handle.name, path)
         except OSError:
             pass  # a cache that cannot be written only costs time
@@ -110,5 +108,42 @@ class Cache:
                                               encoding="utf-8")
 
     def _path(self, cache_key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{64}", cache_key):
+            raise ValueError("a cache key is a sha256 in hexadecimal")
         assert self.directory is not None
         return self.directory / cache_key[:2] / f"{cache_key}.json"
+
+
+def _digest(cache_key: str, record: Any) -> str:
+    try:
+        text = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        return ""
+    return hashlib.sha256(f"{cache_key}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "score": (int, float), "max_score": (int, float), "first_error": int, "goal": str, "status": str,
+    "faulty_steps": int, "unknown_steps": int, "steps": list, "diagnoses": list, "messages": list,
+    "breakdown": list,
+}
+
+
+def valid_record(record: Any) -> bool:
+    """Whether ``record`` has the shape of a grade record: every field of the right type, a known status and
+    goal, messages that are text, steps and diagnoses that are objects, and a score within its maximum."""
+    if not isinstance(record, dict):
+        return False
+    for name, kind in _RECORD_FIELDS.items():
+        value = record.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return False
+    if record["status"] not in KEPT_STATUSES + LIMITED_STATUSES or record["goal"] not in ("reached", "not-reached"):
+        return False
+    if not all(isinstance(x, str) for x in record["messages"]):
+        return False
+    if not all(isinstance(x, dict) for x in record["steps"] + record["diagnoses"] + record["breakdown"]):
+        return False
+    if not 0 <= record["score"] <= max(record["max_score"], 0) or record["first_error"] >= len(record["steps"]):
+        return False
+    return record["faulty_steps"] >= 0 and record["unknown_steps"] >= 0 and record["first_error"] >= -1

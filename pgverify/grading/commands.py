@@ -20,16 +20,14 @@ from typing import Annotated
 
 import typer
 
-from ..checker import Options
+from .. import inputs
+from ..limits import LimitError, check_mebibytes, check_seconds
 from ..render.common import escape_controls
 from ..report import EXIT_ERROR, EXIT_FAULT, EXIT_OK
-from . import feedback
-from .assignment import AssignmentError, load
 from .cache import DEFAULT_DIRECTORY
-from .formats import GRADE_RENDERERS, ORDER_RENDERERS, OrderOutcome
-from .grade import GradeOptions, grade_class
-from .order import grade_answer, parse_exercises, solve
-from .submissions import SubmissionsError, gather
+
+# The grading modules (assignments, scores, orders, feedback) are imported inside each command, not here:
+# the CLI registers these commands on every start, and `check`, `rules` or `--help` must not pay for them.
 
 
 class GradeFormat(str, Enum):
@@ -71,6 +69,17 @@ def grade(
         = DEFAULT_DIRECTORY,
 ) -> None:
     """Grade a class's submissions against an assignment: scores, first mistakes, feedback."""
+    from . import feedback
+    from .assignment import AssignmentError, load
+    from .formats import GRADE_RENDERERS
+    from .grade import GradeOptions, grade_class
+    from .submissions import SubmissionsError, gather
+
+    try:  # a finite number within bounds: inf, nan, a negative or a huge value is a usage error
+        time_limit = check_seconds(time_limit)
+        memory_limit = check_mebibytes(memory_limit)
+    except LimitError as err:
+        raise _fail(str(err)) from None
     for option, target in (("--out", out), ("--feedback", feedback_dir)):
         if target is not None and _inside(target, submissions):
             raise _fail(f"{option} {target}: inside the submissions ({submissions}): it would overwrite or be"
@@ -145,21 +154,27 @@ def order(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes"
                                                 " [default: the number of cores].", show_default=False)] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1,
-                                              help="Seconds allowed per pair of items.")] = 30.0,
+                                              help="Seconds allowed for the exercise (for each pair of items,"
+                                                   " and for all of them together).")] = 30.0,
     seed: Annotated[int, typer.Option(help="Seed of the random finite models.")] = 0,
 ) -> None:
     """Find the right orders of an ordering exercise and grade its answer."""
+    from ..checker import Options
+    from .formats import ORDER_RENDERERS, OrderOutcome
+    from .order import grade_answer, parse_exercises, solve
+
     try:
-        text = file.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise _fail(f"{file}: cannot read the file ({getattr(err, 'strerror', None) or err})") from None
+        time_limit = check_seconds(time_limit)
+        text = inputs.read_text(file)   # a regular file of bounded size (never a FIFO or a device)
+    except (LimitError, inputs.InputError) as err:
+        raise _fail(str(err)) from None
     exercises, errors = parse_exercises(text, str(file))
     if not exercises and not errors:
         raise _fail(f"{file}: no exercise found (items are written `item A: …`)")
     options = Options(seed=seed, time_limit=time_limit)
     outcomes = []
     for exercise in exercises:
-        solution = solve(exercise, options, jobs)
+        solution = solve(exercise, options, jobs, total=time_limit)
         answer = grade_answer(exercise, solution, exercise.answer) if exercise.answer is not None else None
         outcomes.append(OrderOutcome(exercise, solution, answer))
     sys.stdout.write(ORDER_RENDERERS[output_format.value](str(file), outcomes, errors))

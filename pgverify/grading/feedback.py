@@ -11,28 +11,70 @@ the student takes it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
 
+from ..render.common import escape_controls, printable_record, show_number
 from .assignment import Assignment
 
 MARKS = {"proved": "✓", "checked": "✓", "refuted": "✗", "unknown": "?"}
 
 
+SLUG_CHARS = 80   # the readable part of a feedback file name; with the hash the name stays far below 255 bytes
+
+
+_PLAIN = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,79}")   # an id that is its own file name on every file system
+_HASHED = re.compile(r".*-[0-9a-f]{10}")
+
+
 def file_name(student: str) -> str:
-    """A safe file name for a student's feedback."""
-    return re.sub(r"[^\w.-]", "_", student).lstrip(".") + ".md"
+    """A safe, unique file name for a student's feedback, never longer than a file system allows.
+
+    An id of lower-case letters, digits, ``_``, ``.`` and ``-`` (not starting with ``.``) is its own name
+    (``alice.md``); any other id gets a readable slug and a short hash of the whole id (``with space`` and
+    ``with;space`` get different files, ``Alice`` and ``alice`` too on a case-insensitive disk).  An id that
+    already ends like a hash is hashed as well, so no student can pick a name that lands on another's file.
+    The id is written at the top of the file, so a name always leads back to its student."""
+    if _PLAIN.fullmatch(student) and not _HASHED.fullmatch(student):
+        return f"{student}.md"
+    slug = re.sub(r"[^\w.-]", "_", student, flags=re.ASCII).lstrip(".")[:SLUG_CHARS] or "student"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{slug}-{digest}.md"
 
 
-def write_all(directory: Path, assignment: Assignment, records: list[dict[str, Any]]) -> None:
+def write_all(directory: Path, assignment: Assignment, records: list[dict[str, Any]]) -> list[str]:
+    """Write every student's feedback into ``directory``; returns the problems (a student whose file could not
+    be written), so that one failure never stops the feedback of the students after it."""
     directory.mkdir(parents=True, exist_ok=True)
+    problems = []
     for record in records:
-        (directory / file_name(record["student"])).write_text(render(assignment, record), encoding="utf-8")
+        target = directory / file_name(record["student"])
+        try:
+            target.write_text(render(assignment, record), encoding="utf-8")
+        except OSError as err:
+            problems.append(f"{escape_controls(record['student'])}: cannot write {target}: {err.strerror or err}")
+    return problems
+
+
+_INTERNAL = "internal error"
+
+
+def _for_student(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without pgverify's internal exception texts (the grades' JSON keeps them for the instructor)."""
+    def hide(text: str) -> str:
+        at = text.find(_INTERNAL)
+        return text if at < 0 else text[:at] + "an internal error of pgverify (your instructor can see the details)"
+
+    steps = [{**s, "message": hide(s["message"])} if isinstance(s.get("message"), str) else s
+             for s in record.get("steps", [])]
+    return {**record, "messages": [hide(x) for x in record.get("messages", [])], "steps": steps}
 
 
 def render(assignment: Assignment, record: dict[str, Any]) -> str:
-    """The Markdown feedback of one student."""
+    """The Markdown feedback of one student (control characters of the student's text shown escaped)."""
+    record = _for_student(printable_record(record))
     goal = "reached" if record["goal"] == "reached" else "not reached"
     out = [f"# {assignment.title}", "",
            f"Feedback for **{record['student']}** (`{record['file']}`)", "",
@@ -148,7 +190,7 @@ def _counterexample(example: dict[str, Any]) -> str:
 
 
 def _value(v: Any) -> str:
-    return f"{v:.6g}" if isinstance(v, float) else str(v)
+    return show_number(v)
 
 
 def _justifications(steps: list[dict[str, Any]], assignment: Assignment) -> list[str]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import model as m
+from ..render.common import escape_controls
 from .feedback import step_name
 from .grade import ClassGrades
 from .order import AnswerGrade, Exercise, Solution
@@ -62,9 +63,19 @@ def render_csv(grades: ClassGrades) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in grades.records:
-        writer.writerow([r["student"], r["score"], r["max_score"], r["first_error"], r["goal"],
+        writer.writerow([_cell(r["student"]), r["score"], r["max_score"], r["first_error"], r["goal"],
                          r["faulty_steps"], r["unknown_steps"], r["status"]])
     return out.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one that starts like a formula (``=``, ``+``, ``-``, ``@``, tab,
+    carriage return: OWASP's rule for CSV injection) gets a leading ``'``; control characters are escaped."""
+    quoted = "'" if text.startswith(_FORMULA_START) else ""
+    return quoted + escape_controls(text)
 
 
 def render_text(grades: ClassGrades) -> str:
@@ -72,7 +83,7 @@ def render_text(grades: ClassGrades) -> str:
     records = grades.records
     lines = [f"{grades.assignment.title}: {len(records)} submission{'s' if len(records) != 1 else ''}", ""]
     header = ("student", "score", "max", "status", "goal", "first error")
-    rows = [(r["student"], str(r["score"]), str(r["max_score"]), r["status"], r["goal"], _first_error(r))
+    rows = [(escape_controls(r["student"]), str(r["score"]), str(r["max_score"]), r["status"], r["goal"], _first_error(r))
             for r in records]
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:

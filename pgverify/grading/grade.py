@@ -21,8 +21,12 @@ At class scale each submission runs in a worker process (``limits.run_jobs``)
 with a time limit per submission and a memory limit (``RLIMIT_AS``, set in the
 worker); a submission that runs out of time has status ``time-limit``, one
 that runs out of memory or kills its worker ``crashed``, and the others go on.
-Inside its worker a submission's steps run one after another (the worker is
-already one of ``--jobs`` processes under a limit).  Each result is handled as
+Inside its worker a submission's steps run one at a time, each in a worker of
+its own with a per-step time limit (``step_time_limit``, at most the
+submission's), so one hanging claim is ``unknown`` and the other steps are
+credited; the comparisons of the goal and of the required steps with the
+chains run under the same per-step limit (one that runs out counts as not
+written alike).  Workers die with their parent (see :mod:`pgverify.limits`).  Each result is handled as
 soon as it arrives: written to the cache and counted by the progress callback
 (once per submission).  Records are kept by position and sorted by student, so
 the output does not depend on ``--jobs`` or on the order results arrive in.
@@ -40,7 +44,7 @@ from typing import Any
 
 from .. import model as m
 from ..checker import Options, check_source
-from ..limits import Crashed, TimedOut, default_workers, run_jobs
+from ..limits import Crashed, TimedOut, default_workers, limit_memory, run_jobs
 from ..readers import read_text
 from ..report import step_record
 from ..results import DerivationResult
@@ -48,6 +52,7 @@ from ..semantics import Context, build_context
 from . import order as ordering
 from .assignment import Assignment, AssignmentError
 from .cache import DEFAULT_DIRECTORY, LIMITED_STATUSES, Cache, key
+from .implementation import grade_implementation
 from .score import Tally, breakdown_records, number, score, tally_steps
 from .submissions import Submission
 
@@ -63,6 +68,7 @@ class GradeOptions:
     seed: int = 0
     time_limit: float = 60.0                 # seconds per submission
     memory_limit: int = 2048                 # MiB of address space per worker process
+    step_time_limit: float = 10.0            # seconds per step (and per goal comparison) inside a submission
     jobs: int | None = None                  # worker processes (default: the cores)
     cache_dir: Path | None = DEFAULT_DIRECTORY
 
@@ -102,7 +108,7 @@ def grade_class(assignment: Assignment, submissions: list[Submission], options: 
     solution = None
     if assignment.order is not None and pending:
         solution = ordering.solve(exercise_of(assignment), Options(seed=options.seed, time_limit=options.time_limit),
-                                  options.jobs)
+                                  options.jobs, total=options.time_limit)
         if not solution.right:
             raise AssignmentError(f"{assignment.path}: [order]: {solution.problem}")
     if pending:
@@ -143,23 +149,10 @@ def exercise_of(assignment: Assignment) -> ordering.Exercise:
 def _in_worker(assignment: Assignment, submission: Submission, options: GradeOptions,
                solution: ordering.Solution | None, parent: int) -> dict[str, Any]:
     if os.getpid() != parent:  # never limit the parent (where there is no fork, jobs run in it)
-        _limit_memory(options.memory_limit)
+        limit_memory(options.memory_limit)
     if submission.problem:
         return _not_graded(PARSE_ERROR, submission.problem, assignment)
     return grade_submission(assignment, submission.name, submission.data, options, solution)
-
-
-def _limit_memory(mebibytes: int) -> None:
-    try:
-        import resource
-
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = mebibytes << 20
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, ValueError, OSError):
-        pass  # no limit where the platform has none
 
 
 def _warm_up(assignment: Assignment, options: GradeOptions, solution: ordering.Solution | None) -> None:
@@ -206,6 +199,13 @@ def grade_submission(assignment: Assignment, name: str, data: bytes, options: Gr
     if assignment.order is not None:
         assert solution is not None, "an [order] assignment is graded against its solution"
         return _grade_answer(assignment, solution, text)
+    if assignment.implementation is not None:   # a .py submission: parsed, never imported or run
+        steps, reached, messages, problem = grade_implementation(assignment.implementation, name, text, options.seed)
+        if problem is not None:
+            return _not_graded(PARSE_ERROR, problem, assignment)
+        first_error = next((i for i, s in enumerate(steps) if s["verdict"] in FAULTY_VERDICTS), -1)
+        return _record(GRADED, replace(tally_steps(steps, assignment.rubric), goal_reached=reached), assignment,
+                       first_error, steps, messages)
     return _grade_derivation(assignment, name, text, options)
 
 
@@ -223,15 +223,18 @@ def _grade_derivation(assignment: Assignment, name: str, text: str, options: Gra
         return _empty(assignment, "no step found: write the derivation as a chain (an expression, then lines"
                                   " that start with `=`)")
     merged = m.SourceFile(source.path, assignment.declarations + source.declarations, derivations, (), source.lines)
-    # the submission already runs in a limited worker: its steps run here, one after another
-    result = check_source(merged, Options(seed=options.seed, time_limit=options.time_limit, in_process=True))
+    # the submission already runs in a limited worker (its memory limit is inherited); each step runs in a
+    # worker of its own under the per-step limit, one at a time, so one hanging claim costs only itself
+    step_options = _step_options(options)
+    result = check_source(merged, step_options)
     if result.errors:
         return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in result.errors])
     contexts = _contexts(merged)
     steps = [{**step_record(s), "text": s.text, "derivation": d.title}
              for d in result.derivations for s in d.steps]
     proved_lemmas = {d.lemma for d in result.derivations if d.lemma and d.goal == "reached"}
-    reached = any(_reaches(d, r, ctx, goal, proved_lemmas)
+    alike = _bounded_alike(step_options)
+    reached = any(_reaches(d, r, ctx, goal, proved_lemmas, alike)
                   for d, r, ctx in zip(derivations, result.derivations, contexts) if not d.lemma)
     if not reached:
         messages.append(_not_reached(steps, goal))
@@ -241,7 +244,7 @@ def _grade_derivation(assignment: Assignment, name: str, text: str, options: Gra
                     missing_citations=tuple(r for r in requirements.must_cite if r not in cited),
                     forbidden_citations=tuple(r for r in requirements.must_not_cite if r in cited),
                     missing_steps=tuple(req.text for req in requirements.required_steps
-                                        if not _appears(req.expr, derivations, contexts)))
+                                        if not _appears(req.expr, derivations, contexts, alike)))
     messages += [f"the rule {r} must be cited" for r in tally.missing_citations]
     messages += [f"the rule {r} must not be used" for r in tally.forbidden_citations]
     messages += [f"a required step is missing: {t}" for t in tally.missing_steps]
@@ -260,17 +263,35 @@ def _contexts(source: m.SourceFile) -> list[Context]:
     return contexts
 
 
-def _appears(required: m.Expr, derivations: tuple[m.Derivation, ...], contexts: list[Context]) -> bool:
+def _step_options(options: GradeOptions) -> Options:
+    """How a submission's steps are checked: one worker at a time, each under the per-step time limit (never
+    longer than the submission's), the memory limit inherited from the submission's worker."""
+    return Options(seed=options.seed, time_limit=min(options.step_time_limit, options.time_limit),
+                   memory_limit=None, jobs=1)
+
+
+def _bounded_alike(options: Options) -> Callable[[m.Expr, m.Expr, Context], bool]:
+    """``written_alike`` in a worker under the per-step limit: a comparison that runs out is not alike."""
+    def alike(a: m.Expr, b: m.Expr, ctx: Context) -> bool:
+        if a == b:
+            return True
+        (outcome,) = run_jobs([lambda: ordering.written_alike(a, b, ctx)], options.time_limit, 1)
+        return outcome is True
+    return alike
+
+
+def _appears(required: m.Expr, derivations: tuple[m.Derivation, ...], contexts: list[Context],
+             alike: Callable[[m.Expr, m.Expr, Context], bool] = ordering.written_alike) -> bool:
     """Whether an expression of the chains is written like ``required`` (the same first: proofs cost)."""
     candidates = [(e, ctx) for d, ctx in zip(derivations, contexts)
                   for e in dict.fromkeys(x for s in d.steps for x in (s.previous, s.expr) if x is not None)]
     if any(e == required for e, _ in candidates):
         return True
-    return any(ordering.written_alike(e, required, ctx) for e, ctx in candidates)
+    return any(alike(e, required, ctx) for e, ctx in candidates)
 
 
-def _reaches(d: m.Derivation, result: DerivationResult, ctx: Context, goal: m.Goal,
-             proved_lemmas: set[str]) -> bool:
+def _reaches(d: m.Derivation, result: DerivationResult, ctx: Context, goal: m.Goal, proved_lemmas: set[str],
+             alike: Callable[[m.Expr, m.Expr, Context], bool] = ordering.written_alike) -> bool:
     """All steps valid, relations as strong as the goal's, cited lemmas proved, a chain from side to side."""
     if not result.steps or any(s.verdict not in ("proved", "checked") for s in result.steps):
         return False
@@ -279,10 +300,9 @@ def _reaches(d: m.Derivation, result: DerivationResult, ctx: Context, goal: m.Go
     if any(r in ctx.lemmas and r not in proved_lemmas for s in result.steps for r in s.rules):
         return False
     for first, last in d.chains:
-        if ordering.written_alike(first, goal.lhs, ctx) and ordering.written_alike(last, goal.rhs, ctx):
+        if alike(first, goal.lhs, ctx) and alike(last, goal.rhs, ctx):
             return True
-        if goal.relation == "=" and ordering.written_alike(first, goal.rhs, ctx) and \
-                ordering.written_alike(last, goal.lhs, ctx):
+        if goal.relation == "=" and alike(first, goal.rhs, ctx) and alike(last, goal.lhs, ctx):
             return True
     return False
 

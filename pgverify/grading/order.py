@@ -239,8 +239,9 @@ def _goal(text: str, line: int, errors: list[m.SyntaxIssue]) -> m.Goal | None:
 # --------------------------------------------------------------------------- solving
 
 
-def solve(exercise: Exercise, options: Options, workers: int | None = None) -> Solution:
-    """Every link, every chain, the right orders (each link in a time-limited worker)."""
+def solve(exercise: Exercise, options: Options, workers: int | None = None, total: float | None = None) -> Solution:
+    """Every link, every chain, the right orders (each link in a time-limited worker; ``total``, when given,
+    bounds all of them together: a link not decided by then is unknown)."""
     ctx = build_context(exercise.declarations, (), {})
     labels, exprs = exercise.labels, exercise.exprs
     pairs = list(itertools.combinations(range(len(labels)), 2))
@@ -248,7 +249,7 @@ def solve(exercise: Exercise, options: Options, workers: int | None = None) -> S
     if exercise.goal is not None:
         jobs.append(functools.partial(_goal_ends, exprs, exercise.goal, ctx))
     load_kernel()  # once, before the workers fork
-    outputs = run_jobs(jobs, options.time_limit, workers)
+    outputs = run_jobs(jobs, options.time_limit, workers, total=total)
     links: dict[tuple[str, str], Link] = {}
     for (i, j), output in zip(pairs, outputs):
         forward, backward = output if isinstance(output, tuple) else (_failed(output, options),) * 2
