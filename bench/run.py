@@ -1,33 +1,47 @@
-"""Benchmark: time every step of proofs/, the cold start of `pgverify check`, and a naive baseline.
+"""Benchmark: per-step times of proofs/, cold and cached runs of `pgverify check`, and how the cost grows.
 
-Run from the repository root:  .venv/bin/python bench/run.py [--repeat N]
+Run from the repository root:  .venv/bin/python bench/run.py [--repeat N] [--quick] [--no-baseline]
 
-Prints per-step median and p95 (and the slowest step) for pgverify's own check
-(numeric models + symbolic proof + justification), the cold-start wall time of
-`pgverify check` on the seed example, and, on the same steps, a naive baseline:
-build both sides with sympy and ask `sympy.simplify(lhs - rhs) == 0`, each in a
-worker with the same time limit.  This is a measurement, not a test: nothing
-here fails a build.
+Prints, each in one run so that the figures can be compared on a busy machine:
+
+* per step of proofs/ (checked in this process, sympy already loaded): median, p95 and the slowest;
+* start-up, as CPU seconds of a fresh process and as a ratio to `python -c "import sympy"` timed in the
+  same run (the median of a few rounds): `--help`, `check` of the seed example without a cache, and
+  `check proofs/` fully cached (and its wall-clock time);
+* growth: `∇_θ log(π(a_0|s_0) … π(a_{n-1}|s_{n-1}))` against its sum of logs for n = 10 … 800 factors;
+  files of 1 … 1,000 three-step derivations (time per step); Markdown notes of 10 … 1,000 blocks (time
+  per block, and the reader's peak memory as a multiple of the file's size);
+* a naive baseline on the same steps: `sympy.simplify(lhs - rhs) == 0` in a worker with the same limit.
+
+A measurement, not a test: nothing here fails a build.  `--quick` is a smoke run (proofs/seed/, small
+series) that the tests use.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pgverify.checker import Options, check_step  # noqa: E402
-from pgverify.limits import TimedOut, run_jobs  # noqa: E402
-from pgverify.semantics import build_context  # noqa: E402
-from pgverify.syntax import parse_file  # noqa: E402
+from pgverify.checker import Options, check_source, check_step
+from pgverify.limits import TimedOut, run_jobs
+from pgverify.readers import ReadOptions, read_text
+from pgverify.semantics import build_context
+from pgverify.syntax import parse_file, parse_source
 
-TARGETS = {"cold start (s)": 1.5, "median step (ms)": 50.0, "slowest step (ms)": 1000.0}
+TARGETS = {"median step (ms)": 15.0, "p95 step (ms)": 100.0, "slowest step (ms)": 400.0,
+           "cold check / import sympy": 1.4, "cached check proofs/ (s)": 0.5, "400 factors (s)": 0.5}
+SEED = ROOT / "proofs" / "seed" / "seed_policy_gradient.pgv"
 
 
 def steps_of(paths: list[Path]):
@@ -72,53 +86,157 @@ def naive_job(step, ctx):
             translator = Translator(ctx)  # both sides built from the tree, definitions left folded
             lhs, rhs = translator.side(step.previous), translator.side(step.expr)
             proved = sympy.simplify((lhs - rhs).doit()) == 0
-        except Exception:  # noqa: BLE001 - the baseline simply fails on what it cannot build
+        except Exception:
             proved = False
         return time.perf_counter() - start, proved
     return job
 
 
-def cold_start() -> float:
-    exe = Path(sys.executable).parent / "pgverify"
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "pgverify"]
-    runs = []
-    for _ in range(3):
-        start = time.perf_counter()
-        subprocess.run(command + ["check", str(ROOT / "proofs/seed/seed_policy_gradient.pgv")],
-                       capture_output=True, check=False)
-        runs.append(time.perf_counter() - start)
-    return min(runs)
+# --------------------------------------------------------------------------- start-up and the cache
+
+
+def _process(command: list[str], cwd: Path) -> tuple[float, float]:
+    """CPU seconds (user + system, the process and its workers) and wall seconds of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, capture_output=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall
+
+
+def start_up(rounds: int, proofs: Path) -> dict[str, tuple[float, float]]:
+    """Median CPU and wall seconds of each command, the commands interleaved round by round."""
+    pgverify = [sys.executable, "-m", "pgverify"]
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "cache"
+        subprocess.run(pgverify + ["check", "--cache-dir", str(cache), str(proofs)], capture_output=True,
+                       check=False)   # fills the cache
+        commands = {
+            "python -c 'import sympy'": [sys.executable, "-c", "import sympy"],
+            "pgverify --help": pgverify + ["--help"],
+            "pgverify rules": pgverify + ["rules"],
+            "check seed (no cache)": pgverify + ["check", "--no-cache", str(SEED)],
+            f"check {proofs.relative_to(ROOT)}/ (cached)": pgverify + ["check", "--cache-dir", str(cache),
+                                                                       str(proofs)],
+        }
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(rounds):
+            for name, command in commands.items():
+                runs[name].append(_process(command, ROOT))
+    return {name: (statistics.median(c for c, _ in r), statistics.median(w for _, w in r))
+            for name, r in runs.items()}
+
+
+# --------------------------------------------------------------------------- growth
+
+
+def _product_claim(n: int) -> str:
+    product = " ".join(f"π_θ(a_{i} | s_{i})" for i in range(n))
+    logs = " + ".join(f"∇_θ log π_θ(a_{i} | s_{i})" for i in range(n))
+    return f"use rl\nclaim ∇_θ log({product}) = {logs}\n"
+
+
+def _derivations(k: int) -> str:
+    parts = ["param x, y\n"]
+    for i in range(k):
+        parts.append(f'\nderivation "d{i}"\n    (x + {i + 1}) (y + 1)\n  = x y + x + {i + 1} y + {i + 1}   by algebra\n'
+                     f"  = x (y + 1) + {i + 1} (y + 1)   by algebra\n  = (y + 1) (x + {i + 1})   by algebra\n")
+    return "".join(parts)
+
+
+def _markdown(blocks: int) -> str:
+    parts = ["# Notes\n\n<!-- pgverify: param x -->\n"]
+    for i in range(blocks):
+        parts.append(f"\nParagraph {i} of prose around the mathematics, as lecture notes have it.\n\n"
+                     f"$$\n\\begin{{aligned}}\n(x + {i + 1})^2 &= x^2 + {2 * (i + 1)} x + {(i + 1) ** 2}\n"
+                     f"\\end{{aligned}}\n$$\n")
+    return "".join(parts)
+
+
+def _one_step_seconds(text: str, limit: float) -> tuple[float, str]:
+    source = parse_source(text, "growth.pgv")
+    d = source.derivations[0]
+    ctx = build_context(source.declarations, d.declarations, {})
+    started = time.perf_counter()
+    result = check_step(d.steps[0], ctx, Options(time_limit=limit))
+    return time.perf_counter() - started, result.verdict
+
+
+def growth(quick: bool, limit: float) -> None:
+    factors = (10, 50) if quick else (10, 50, 100, 200, 400, 800)
+    print("growth: ∇_θ log of a product of n factors = its sum of logs (one step)")
+    for n in factors:
+        seconds, verdict = _one_step_seconds(_product_claim(n), limit)
+        print(f"  n = {n:4d}   {seconds:7.3f} s   {verdict}")
+    print("growth: a file of k three-step derivations (checked in this process)")
+    for k in ((1, 10) if quick else (1, 10, 100, 1000)):
+        source = parse_source(_derivations(k), "growth.pgv")
+        started = time.perf_counter()
+        result = check_source(source, Options(in_process=True))
+        seconds = time.perf_counter() - started
+        steps = sum(len(d.steps) for d in result.derivations)
+        print(f"  k = {k:4d}   {steps:5d} steps   {seconds / steps * 1000:7.1f} ms per step")
+    print("growth: a Markdown note of b blocks (read, then checked in this process)")
+    read_text(_markdown(1), "warm-up.md", ReadOptions())   # the grammars load once, outside the figures
+    for b in ((10, 100) if quick else (10, 100, 1000)):
+        text = _markdown(b)
+        size = len(text.encode())
+        tracemalloc.start()
+        started = time.perf_counter()
+        source, _ = read_text(text, "notes.md", ReadOptions())
+        read_seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        started = time.perf_counter()
+        result = check_source(source, Options(in_process=True))
+        seconds = time.perf_counter() - started
+        steps = sum(len(d.steps) for d in result.derivations)
+        print(f"  b = {b:4d}   {size / 1024:7.1f} KiB   read {read_seconds * 1000 / b:6.2f} ms per block,"
+              f" peak {peak / size:5.1f}× the file   check {seconds * 1000 / max(steps, 1):6.1f} ms per step")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="time each step N times, keep the best")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the start-up commands (median)")
     parser.add_argument("--time-limit", type=float, default=5.0)
+    parser.add_argument("--no-baseline", action="store_true", help="leave out the naive sympy baseline")
     parser.add_argument("--quick", action="store_true", help="a smoke run on proofs/seed/ only (the tests use it)")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 1
 
-    paths = sorted((ROOT / "proofs" / ("seed" if args.quick else "")).rglob("*.pgv"))
+    proofs = ROOT / "proofs" / ("seed" if args.quick else "")
+    paths = sorted(proofs.rglob("*.pgv"))
     items = list(steps_of(paths))
-    import sympy  # noqa: F401 - load sympy before timing, as a long-running checker would have it
+    import sympy
 
     timings = time_pgverify(items, args.repeat)
     ms = [t * 1000 for t, _ in timings]
     slowest = max(timings)
-    print(f"pgverify: {len(items)} steps in {len(paths)} files of proofs/")
+    print(f"pgverify: {len(items)} steps in {len(paths)} files of {proofs.relative_to(ROOT)}/"
+          f" ({os.cpu_count()} cores)")
     print(f"  median {statistics.median(ms):8.1f} ms   p95 {percentile(ms, 0.95):8.1f} ms   "
           f"slowest {slowest[0] * 1000:8.1f} ms ({slowest[1]})")
 
-    results = run_jobs([naive_job(step, ctx) for _, step, ctx in items], args.time_limit)
-    naive_ms = [r[0] * 1000 if not isinstance(r, TimedOut) else args.time_limit * 1000 for r in results]
-    proved = sum(1 for r in results if isinstance(r, tuple) and r[1])
-    timeouts = sum(1 for r in results if isinstance(r, TimedOut))
-    print(f"naive sympy.simplify(lhs - rhs) == 0: proves {proved}/{len(items)}, {timeouts} time-outs")
-    print(f"  median {statistics.median(naive_ms):8.1f} ms   p95 {percentile(naive_ms, 0.95):8.1f} ms   "
-          f"slowest {max(naive_ms):8.1f} ms")
+    print(f"start-up and cache (median of {args.rounds} rounds; CPU of the process and its workers):")
+    figures = start_up(args.rounds, proofs)
+    sympy_cpu = figures["python -c 'import sympy'"][0]
+    for name, (cpu, wall) in figures.items():
+        print(f"  {name:<36} {cpu:6.2f} s CPU  = {cpu / sympy_cpu:5.2f}× import sympy   {wall:6.2f} s wall")
 
-    cold = cold_start()
-    print(f"cold start of `pgverify check proofs/seed/seed_policy_gradient.pgv`: {cold:.2f} s")
-    print("targets: " + ", ".join(f"{k} < {v:g}" for k, v in TARGETS.items()))
+    growth(args.quick, args.time_limit)
+
+    if not args.no_baseline:
+        results = run_jobs([naive_job(step, ctx) for _, step, ctx in items], args.time_limit)
+        naive_ms = [r[0] * 1000 if not isinstance(r, TimedOut) else args.time_limit * 1000 for r in results]
+        proved = sum(1 for r in results if isinstance(r, tuple) and r[1])
+        timeouts = sum(1 for r in results if isinstance(r, TimedOut))
+        print(f"naive sympy.simplify(lhs - rhs) == 0: proves {proved}/{len(items)}, {timeouts} time-outs")
+        print(f"  median {statistics.median(naive_ms):8.1f} ms   p95 {percentile(naive_ms, 0.95):8.1f} ms   "
+              f"slowest {max(naive_ms):8.1f} ms")
+    print("targets: " + ", ".join(f"{k} ≤ {v:g}" for k, v in TARGETS.items()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,265 @@
+"""Step results kept on disk, so that `pgverify check` re-checks only what changed (as ruff does).
+
+A step's result depends on nothing but the step (its two sides, its relation,
+its citation and its text), the declarations, definitions and lemmas in force
+(the derivation's :class:`~pgverify.semantics.Context`), the options that
+decide a verdict (seed, models, time limit, strictness) and pgverify's own
+code.  The cache key is a sha256 of exactly these, with every source position
+left out: a step that only moved (a line inserted above it) is still found,
+and its result is given its new line and column.  A goal's status is kept the
+same way, under its sides, its chains and the verdicts of its steps.
+
+A step that ran out of time, ran out of memory or whose worker crashed is
+never kept: whether it runs out depends on how busy the machine was, so it is
+checked again next time.  One file of records is kept per input (named by a hash of
+the input's name) and rewritten with just the records that input used, so a
+cache never grows with stale entries.  Records are JSON with a sha256 of their content: a file that
+is damaged, edited or written by another version is ignored, never trusted
+(nothing in it is ever evaluated).  The directory gets a ``.gitignore`` of
+``*`` when pgverify creates it.  This module imports neither sympy nor the
+kernel, so a run whose every step is cached never loads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from . import model as m
+from ._version import __version__
+from .results import VERDICTS, StepResult
+
+DEFAULT_DIRECTORY = Path(".pgverify-cache")
+FORMAT = "pgverify-check-1"   # the layout of a record file; bumped when it changes
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The version and a hash of pgverify's own source and grammar files (a changed checker is never served
+    the old one's results, even without a version bump)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".lark") and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def canonical(value: Any) -> str:
+    """A text that names ``value`` exactly and never depends on a source position or on set order.
+
+    Syntax-tree nodes leave their spans out of ``repr``; sets and dictionaries are written sorted, so
+    the text is the same in every process (string hashing is randomized per process).
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, m.Span):
+            return ""
+        parts = [f"{f.name}={canonical(getattr(value, f.name))}" for f in dataclasses.fields(value)
+                 if f.compare and f.name != "span"]
+        return f"{type(value).__name__}({','.join(parts)})"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(canonical(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, (str, int, float, bool, Fraction)) or value is None:
+        return repr(value)
+    return f"{type(value).__name__}:{value!r}"
+
+
+def _hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+# options that say how the work is spread or bounded, never what a finished check finds
+_NOT_DECIDING = frozenset({"jobs", "in_process", "memory_limit"})
+
+
+def options_key(options: Any) -> str:
+    """What of the checker's options (a dataclass) decides a verdict: every field but ``_NOT_DECIDING``, so an
+    option added later is in the key unless it is named there."""
+    return ",".join(f"{f.name}={canonical(getattr(options, f.name))}" for f in dataclasses.fields(options)
+                    if f.name not in _NOT_DECIDING)
+
+
+def context_key(ctx: Any) -> str:
+    """The declarations, definitions and lemmas in force, as one hash (computed once per derivation)."""
+    return _hash(canonical(ctx))
+
+
+def step_key(step: m.Step, ctx_key: str, options: str) -> str:
+    """The key of one step's result: its content, what is in scope, the options and pgverify's code."""
+    items = step.justification.items if step.justification is not None else None
+    text = step.justification.text if step.justification is not None else None
+    return _hash(FORMAT, "step", code_fingerprint(), options, ctx_key, canonical(step.previous), step.relation,
+                 canonical(step.expr), canonical(items), canonical(text), step.text)
+
+
+def goal_key(derivation: m.Derivation, verdicts: list[tuple[str, str]], ctx_key: str, options: str) -> str:
+    """The key of a goal's status: its sides, the chains' ends and the (verdict, relation) of each step."""
+    return _hash(FORMAT, "goal", code_fingerprint(), options, ctx_key, canonical(derivation.goal),
+                 canonical(derivation.chains), canonical(verdicts))
+
+
+# --------------------------------------------------------------------------- records
+
+
+def encode(value: Any) -> Any:
+    """Plain data to JSON that keeps tuples apart from lists (a renderer may tell them apart)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [encode(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": [[k, encode(v)] for k, v in value.items()]}
+    raise TypeError(f"not plain data: {type(value).__name__}")
+
+
+def decode(value: Any) -> Any:
+    """The inverse of :func:`encode` (raises ValueError on anything it could not have written)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict) and len(value) == 1:
+        if isinstance(value.get("tuple"), list):
+            return tuple(decode(v) for v in value["tuple"])
+        if isinstance(value.get("dict"), list):
+            pairs = value["dict"]
+            if all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
+                return {k: decode(v) for k, v in pairs}
+    raise ValueError("not a cache record")
+
+
+_STEP_FIELDS = [f for f in dataclasses.fields(StepResult) if f.compare and f.name not in ("line", "column")]
+
+
+def step_record(result: StepResult) -> Any:
+    """A step's result without its position (given back by :func:`step_from_record`)."""
+    return encode({f.name: getattr(result, f.name) for f in _STEP_FIELDS})
+
+
+def step_from_record(record: Any, step: m.Step) -> StepResult | None:
+    """The result kept in ``record``, at ``step``'s position; None when the record is not one."""
+    try:
+        fields = decode(record)
+        if not isinstance(fields, dict) or set(fields) != {f.name for f in _STEP_FIELDS} \
+                or fields["verdict"] not in VERDICTS:
+            return None
+        return StepResult(step.span.line, step.span.column, **fields)
+    except (ValueError, TypeError):
+        return None
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class CheckCache:
+    """A directory of step and goal results, one record file per input (``directory=None``: no cache).
+
+    :meth:`get` serves records from the input's file as last written; :meth:`put` collects the records
+    of this run; :meth:`save` writes them (only what this run used: stale records go).
+    """
+
+    def __init__(self, directory: Path | None):
+        self.root = directory
+        self.directory = directory / "check" if directory is not None else None
+        self.hits = 0
+        self.misses = 0
+        self._old: dict[str, dict[str, Any]] = {}
+        self._new: dict[str, dict[str, Any]] = {}
+
+    def get(self, name: str, key: str) -> Any:
+        """The record kept under ``key`` for the input ``name`` (None when there is none)."""
+        if self.directory is None:
+            return None
+        old = self._old.get(name)
+        if old is None:
+            old = self._old[name] = self._read(name)
+        record = old.get(key)
+        if record is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            self._new.setdefault(name, {})[key] = record
+        return record
+
+    def put(self, name: str, key: str, record: Any) -> None:
+        """Keep ``record`` under ``key`` for the input ``name`` (written by :meth:`save`)."""
+        if self.directory is not None:
+            self._new.setdefault(name, {})[key] = record
+
+    def save(self, name: str) -> None:
+        """Write the records this run used for ``name`` (atomically: a temporary file renamed)."""
+        if self.directory is None:
+            return
+        entries = self._new.pop(name, {})
+        if entries == self._old.pop(name, None):
+            return   # nothing changed: leave the file as it is
+        path = self._path(name)
+        body = {"format": FORMAT, "code": code_fingerprint(), "input": name, "entries": entries}
+        try:
+            text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+            self._create_root()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                             suffix=".tmp") as handle:
+                handle.write(_hash(text) + "\n" + text)
+            os.replace(handle.name, path)
+        except (OSError, TypeError, ValueError):
+            pass  # a cache that cannot be written only costs time
+
+    def _read(self, name: str) -> dict[str, Any]:
+        try:
+            digest, _, text = self._path(name).read_text(encoding="utf-8").partition("\n")
+            if digest != _hash(text):
+                return {}
+            body = json.loads(text)
+        except (OSError, ValueError, RecursionError):
+            return {}
+        if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("code") != code_fingerprint() \
+                or body.get("input") != name or not isinstance(body.get("entries"), dict):
+            return {}
+        return body["entries"]
+
+    def _create_root(self) -> None:
+        """Create the cache directory with a ``.gitignore`` of ``*``; one that exists is left as it is."""
+        assert self.root is not None
+        if self.root.exists():
+            if not (self.root / ".gitignore").exists() and not any(self.root.iterdir()):
+                self._write_gitignore()
+            return
+        try:
+            self.root.mkdir(parents=True)
+        except FileExistsError:   # another run created it first (and writes the .gitignore)
+            return
+        self._write_gitignore()
+
+    def _write_gitignore(self) -> None:
+        assert self.root is not None
+        (self.root / ".gitignore").write_text("# written by pgverify: the cache is never committed\n*\n",
+                                              encoding="utf-8")
+
+    def _path(self, name: str) -> Path:
+        assert self.directory is not None
+        hashed = _hash("input", name)
+        return self.directory / hashed[:2] / f"{hashed}.json"
