@@ -162,8 +162,13 @@ def test_justification_forms(row: str) -> None:
 
 
 def test_text_over_a_relation_is_a_justification() -> None:
-    assert steps(r"$$ a \stackrel{\text{def}}{=} b \overset{(a)}{\approx} c $$") == [
-        (1, "a", "=", "b", "def"), (1, "b", "≈", "c", None)]
+    assert steps(r"$$ a \stackrel{\text{by parts}}{=} b \overset{(a)}{\approx} c $$") == [
+        (1, "a", "=", "b", "parts"), (1, "b", "≈", "c", None)]
+
+
+def test_def_over_an_equals_sign_marks_a_definition_not_a_justification() -> None:
+    assert steps(r"$$ a \stackrel{\text{def}}{=} b $$") == [(1, "a", "=", "b", None)]
+    assert latex.read_math(r"$$ a \stackrel{\text{def}}{=} b = c $$").spellings == ("stackrel:def", "=")
 
 
 def test_therefore_checks_the_right_side_against_the_line_before() -> None:
@@ -242,3 +247,49 @@ def test_an_expectation_needs_its_distribution() -> None:
 def test_an_integral_needs_its_variable() -> None:
     with pytest.raises(latex.LatexError, match="needs its index"):
         latex.parse_expression(r"\int f(x)")
+
+
+# ----------------------------------------------------------------------------- the notation of real notes
+
+
+SITE = (r"\newcommand{\E}{{\mathrm E}}"
+        r"\newcommand{\underE}[2]{\underset{\begin{subarray}{c}#1\end{subarray}}{\E}\left[#2\right]}")
+
+
+@pytest.mark.parametrize("text, left", [
+    (r"\underE{x \sim q}{f(x)} = 0", "E_{x ~ q}[f(x)]"),
+    (r"\underset{x \sim q}{\mathrm{E}}[f(x)] = 0", "E_{x ~ q}[f(x)]"),
+    (r"\mathrm{E}_{x \sim q}[f(x)] = 0", "E_{x ~ q}[f(x)]"),
+    (r"{\mathrm E}_{x \sim q}[f(x)] = 0", "E_{x ~ q}[f(x)]"),
+    (r"\operatorname{E}_{x \sim q}[f(x)] = 0", "E_{x ~ q}[f(x)]"),
+    (r"\mathbb{E}_{\tau \sim p_\theta(\tau)}[R(\tau)] = 0", "E_{τ ~ p_θ}[R(τ)]"),
+    (r"\mathbb{E}_{a \sim \pi_\theta(a|s)}[f(a)] = 0", "E_{a ~ π_θ(· | s)}[f(a)]"),
+    (r"\mathbb{E}_{(x, y) \sim \mathcal{D}}[f(x, y)] = 0", "E_{x, y ~ D}[f(x, y)]"),
+    (r"\theta^* = 0", "θ_star"),
+    (r"\textbf{w} = 0", "w"),
+])
+def test_notes_notation_reads_as_what_it_displays(text: str, left: str) -> None:
+    assert steps("$$ " + text + " $$", SITE)[0][1] == left
+
+
+def test_a_call_with_other_arguments_under_sim_is_left_as_written() -> None:
+    assert steps(r"$$ \mathbb{E}_{x \sim p(y)}[f(x)] = 0 $$")[0][1] == "E_{x ~ p(y)}[f(x)]"
+
+
+def test_a_block_starting_with_a_relation_continues_from_before() -> None:
+    before = latex.parse_expression(r"x + x")
+    result = latex.read_block("$$ = 2x $$", 0, 10, lambda i: (1, i + 1), latex.Macros(), before=before)
+    assert result.continued and [m.show(s.previous) for s in result.steps] == ["x + x"]
+    alone = latex.read_block("$$ y = 2x $$", 0, 12, lambda i: (1, i + 1), latex.Macros(), before=before)
+    assert not alone.continued and m.show(alone.steps[0].previous) == "y"
+
+
+@pytest.mark.parametrize("text, construct", [
+    (r"\tau = (s_0, \ldots, s_T)", "ellipsis"), (r"\max_\pi f(\pi)", "optimisation"),
+    (r"\arg\max_\pi f(\pi)", "arg"), (r"\det A", "determinant"), (r"\tau_{0:t}", "slice"),
+    (r"D_{\text{KL}}(p \| q)", "\\|"), (r"\begin{cases} 1 \end{cases}", "cases"),
+])
+def test_constructs_that_are_not_read_are_named(text: str, construct: str) -> None:
+    from pgverify.syntax.latex.notation import construct_of
+
+    assert construct in (construct_of(text) or "")

@@ -19,6 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from pgverify import model as m
 from pgverify.checker import Options, check_source
 from pgverify.results import FileResult
+from pgverify.readers.site_macros import macro_text
 from pgverify.readers import (
     READERS,
     ReadOptions,
@@ -30,17 +31,38 @@ from pgverify.readers import (
 
 NOTES = Path(__file__).resolve().parent / "notes"
 MACROS = (NOTES / "macros.tex").read_text(encoding="utf-8")
-FIXTURES = sorted(p for p in NOTES.iterdir() if p.suffix in (".md", ".tex", ".ipynb", ".rst") and p.name != "macros.tex")
+KINDS = (".md", ".mdx", ".qmd", ".tex", ".ipynb", ".rst")
+FIXTURES = sorted(p for p in NOTES.rglob("*") if p.suffix in KINDS and p.name != "macros.tex")
 VALID = ("proved", "checked")
+FACTS = ("definition", "assumption")
+SITE_FILES = ("conf.py", "_config.yml", "mkdocs.yml", "_quarto.yml")
+
+
+def site_macros(path: Path) -> str:
+    """The macros a fixture is checked with: its site's configuration beside it (as `--macros` reads it), or
+    the course macros of tests/notes/macros.tex for the fixtures at the top."""
+    if path.parent == NOTES:
+        return MACROS
+    folders = [path.parent, path.parent.parent] if path.parent.parent != NOTES.parent else [path.parent]
+    found = [f for folder in folders for f in (folder / name for name in SITE_FILES) if f.exists()]
+    return "\n".join(macro_text(f, f.read_text(encoding="utf-8")) for f in found)
+
+
+@cache
+def read_fixture(path: Path) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    return read_with_skips(path, ReadOptions(macros=site_macros(path)))
 
 
 @cache
 def checked(path: Path) -> FileResult:
-    return check_source(read(path, ReadOptions(macros=MACROS)), Options())
+    return check_source(read_fixture(path)[0], Options())
 
 
 def expectations(path: Path) -> list[tuple[int, str, str | None]]:
-    """(line, verdict, justification); a notebook's CELL:LINE becomes the line of the file's coordinate."""
+    """(line, verdict, justification); a notebook's CELL:LINE becomes the line of the file's coordinate.
+
+    A verdict is a step's (``valid``, ``proved``, ``checked``, ``refuted``, ``unknown``), or ``definition``,
+    ``assumption`` (a fact the notes state), ``warning`` (a free index) or ``skipped`` (a block not read)."""
     cells = {c.number: c for c in read(path).cells}
     out = []
     for raw in path.with_suffix(".expect").read_text(encoding="utf-8").splitlines():
@@ -55,26 +77,39 @@ def expectations(path: Path) -> list[tuple[int, str, str | None]]:
 
 
 def test_there_is_a_fixture_of_every_kind() -> None:
-    assert {p.suffix for p in FIXTURES} == {".md", ".tex", ".ipynb", ".rst"}
+    assert {p.suffix for p in FIXTURES} == set(KINDS)
     assert all(p.with_suffix(".expect").exists() for p in FIXTURES)
+    assert len(FIXTURES) >= 16
 
 
-@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(NOTES)))
 def test_every_step_has_its_expected_verdict_at_its_line(path: Path) -> None:
     result = checked(path)
     assert not result.errors, [(e.span.line, e.message) for e in result.errors]
     got = sorted((s.line, s.column, s.verdict, s.justification) for d in result.derivations for s in d.steps)
-    want = expectations(path)
-    assert [line for line, *_ in got] == [line for line, *_ in sorted(want, key=lambda w: w[0])], \
+    everything = expectations(path)
+    want = sorted((w for w in everything if w[1] not in (*FACTS, "warning", "skipped")), key=lambda w: w[0])
+    assert [line for line, *_ in got] == [line for line, *_ in want], \
         "steps are not reported at exactly the expected lines"
     problems = []
-    for (line, _column, verdict, justification), (_, want_verdict, want_justification) in \
-            zip(got, sorted(want, key=lambda w: w[0])):
+    for (line, _column, verdict, justification), (_, want_verdict, want_justification) in zip(got, want):
         if not (verdict in VALID if want_verdict == "valid" else verdict == want_verdict):
             problems.append(f"line {line}: expected {want_verdict}, got {verdict}")
         if want_justification and justification != want_justification:
             problems.append(f"line {line}: justification expected {want_justification}, got {justification}")
     assert problems == []
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(NOTES)))
+def test_every_definition_assumption_warning_and_skip_is_where_expected(path: Path) -> None:
+    result = checked(path)
+    everything = expectations(path)
+    facts = sorted((f.span.line, f.kind) for f in result.facts)
+    assert facts == sorted((line, kind) for line, kind, _ in everything if kind in FACTS)
+    warnings = sorted(w.span.line for w in result.warnings)
+    assert warnings == sorted(line for line, kind, _ in everything if kind == "warning")
+    skips = sorted(s.span.line for s in read_fixture(path)[1])     # the place of what could not be read
+    assert skips == sorted(line for line, kind, _ in everything if kind == "skipped")
 
 
 def test_a_flawed_derivation_is_refuted_at_its_own_line() -> None:
@@ -182,9 +217,9 @@ def test_a_fenced_block_with_declarations_only_declares_for_the_rest_of_the_file
 # ----------------------------------------------------------------------------- markers
 
 
-def test_only_marked_math_is_read() -> None:
+def test_with_marked_math_only_the_marked_block_is_read() -> None:
     text = "$$\na &= b \\\\\n&= c\n$$\n\n<!-- pgverify -->\n$$\nx &= y \\\\\n&= z\n$$\n\n$$ u = v $$\n"
-    assert step_lines(md(text)) == [8, 9]
+    assert step_lines(md(text, all_math=False)) == [8, 9]
 
 
 def test_markers_in_every_format() -> None:
@@ -233,17 +268,20 @@ def test_a_marked_block_that_cannot_be_read_is_an_error_with_an_unknown_step() -
 # ----------------------------------------------------------------------------- --all-math
 
 
-def test_all_math_reads_every_multi_row_chain() -> None:
-    text = "$$\na &= b \\\\\n&= c\n$$\n\n$$ u = v $$\n\n\\begin{align*}\nx &= y \\\\\n&= z\n\\end{align*}\n"
-    assert step_lines(md(text)) == []
-    assert step_lines(md(text, all_math=True)) == [2, 3, 9, 10]
+def test_all_math_is_the_default_and_reads_every_block() -> None:
+    # a left side that is a new name (`a`, `u`, `x`) introduces it: a definition, not a step
+    text = "$$\n2a &= b \\\\\n&= c\n$$\n\n$$ u + u = v $$\n\n\\begin{align*}\n2x &= y \\\\\n&= z\n\\end{align*}\n"
+    assert step_lines(md(text, all_math=False)) == []
+    assert step_lines(md(text)) == step_lines(md(text, all_math=True)) == [2, 3, 6, 9, 10]
+    assert [f.kind for f in md("$$ u = v + 1 $$\n").facts] == ["definition"]
 
 
 def test_all_math_skips_what_it_cannot_read() -> None:
-    text = "$$\na &= b \\\\\n&= \\dots\n$$\n\n$$\nx &= y \\\\\n&= z\n$$\n"
+    text = "$$\na &= b \\\\\n&= \\dots\n$$\n\n$$\n2x &= y \\\\\n&= z\n$$\n"
     source, skips = read_text(text, "notes.md", ReadOptions(all_math=True))
     assert source.errors == ()
     assert step_lines(source) == [7, 8]
+    assert source.coverage == m.Coverage(blocks=2, read=1, skipped=1)
     (skip,) = skips
     assert skip.span.line == 3 and "skipped a math block at line 1" in skip.message and "\\dots" in skip.message
 
@@ -297,7 +335,7 @@ def test_macros_reach_notebook_cells(tmp_path: Path) -> None:
 
 
 def test_readers_by_extension() -> None:
-    assert set(READERS) == {".pgv", ".md", ".markdown", ".mdx", ".tex", ".ipynb", ".rst"}
+    assert set(READERS) == {".pgv", ".md", ".markdown", ".mdx", ".qmd", ".tex", ".ipynb", ".rst"}
     assert supported("notes/chapter.TEX") and supported("a.ipynb") and not supported("a.txt")
 
 
@@ -396,3 +434,114 @@ def test_a_notebook_derivation_without_a_heading_is_named_by_its_cell(tmp_path: 
     (skip,) = skips
     assert "skipped a math block at cell 2 line 5" in skip.message
     assert (source.locate(skip.span.line).cell, source.locate(skip.span.line).line) == (2, 7)
+
+
+# ----------------------------------------------------------------------------- notes mode (issue 10)
+
+
+def test_a_definition_is_never_a_step_and_never_refuted_in_the_corpus() -> None:
+    for path in FIXTURES:
+        result = checked(path)
+        fact_lines = {f.span.line for f in result.facts}
+        steps = [s for d in result.derivations for s in d.steps]
+        assert not [s.line for s in steps if s.line in fact_lines and s.verdict == "refuted"], path
+
+
+def test_a_block_starting_with_a_relation_continues_across_connective_prose_only() -> None:
+    text = "$$\\nabla_\\theta (2 J(\\theta))$$\n\nwhich gives\n\n$$= 2 \\nabla_\\theta J(\\theta)$$\n"
+    source = md(text)
+    (step,) = [s for d in source.derivations for s in d.steps]
+    assert m.show(step.previous) == "∇_θ (2 J(θ))" and step.span.line == 5
+    far = "$$x + x$$\n\nThis paragraph talks about something else entirely, at some length, before the next.\n\n$$= 2x$$\n"
+    assert md(far).derivations == ()
+    heading = "$$x + x$$\n\n## Next\n\n$$= 2x$$\n"
+    assert md(heading).derivations == ()
+
+
+def test_the_rl_vocabulary_is_on_in_notes_and_can_be_turned_off() -> None:
+    assert m.Use("rl") in md("$$\\nabla_\\theta \\log \\pi_\\theta(a|s) = 0$$\n").declarations
+    assert m.Use("rl") not in md("<!-- pgverify: use none -->\n$$ 2a = a + a $$\n").declarations
+    assert m.Use("rl") not in read_text("$$ 2a = a + a $$\n", "n.md", ReadOptions(rl=False))[0].declarations
+
+
+def test_parameters_and_distributions_are_inferred_from_use() -> None:
+    source = md("$$\\nabla_\\phi \\mathbb{E}_{x \\sim q_\\phi}[f(x)] = \\mathbb{E}_{x \\sim q_\\phi}[f(x) "
+                "\\nabla_\\phi \\log q_\\phi(x)]$$\n")
+    assert m.Param((m.Name("φ"),)) in source.declarations
+    assert any(isinstance(d, m.DistDecl) and d.call.func.key() == "q_φ" for d in source.declarations)
+    result = check_source(source, Options())
+    assert [s.verdict for d in result.derivations for s in d.steps][0] in VALID
+
+
+def test_off_and_on_regions_in_every_front_end() -> None:
+    md_text = "<!-- pgverify: off -->\n$$ 2a = 3a $$\n<!-- pgverify: on -->\n$$ 2a = a + a $$\n"
+    tex_text = "% pgverify: off\n\\[ 2a = 3a \\]\n% pgverify: on\n\\[ 2a = a + a \\]\n"
+    rst_text = ".. pgverify: off\n\n.. math::\n\n   2a = 3a\n\n.. pgverify: on\n\n.. math::\n\n   2a = a + a\n"
+    assert step_lines(md(md_text)) == [4]
+    assert step_lines(read_text(tex_text, "n.tex")[0]) == [4]
+    assert step_lines(read_text(rst_text, "n.rst")[0]) == [11]
+    assert md(md_text).coverage == m.Coverage(blocks=1, read=1, skipped=0, off=1)
+
+
+def test_a_notes_file_whose_math_is_all_unreadable_warns_and_fails_under_strict() -> None:
+    from pgverify.report import Report
+
+    result = checked(NOTES / "corpus" / "unreadable.md")
+    assert result.unreadable() and result.derivations == []
+    assert Report([result]).exit_code() == 0
+    assert Report([result], strict=True).exit_code() == 1
+    record = Report([result]).to_records()["files"][0]
+    assert record["coverage"]["unreadable"] is True and record["coverage"]["skipped"] == 3
+
+
+def test_coverage_and_definitions_are_in_the_json_record() -> None:
+    from pgverify.report import Report
+
+    record = Report([checked(NOTES / "corpus" / "book_dpo.md")]).to_records()["files"][0]
+    assert [(d["line"], d["kind"]) for d in record["definitions"]] == [(7, "definition"), (31, "definition")]
+    assert record["coverage"]["steps"] == {"proved": 1, "checked": 3, "refuted": 1, "unknown": 0} or \
+        sum(record["coverage"]["steps"].values()) == 5
+    assert record["coverage"]["definitions"] == 2 and record["coverage"]["unreadable"] is False
+
+
+def test_a_free_index_is_a_warning_at_the_name_outside_the_sum() -> None:
+    source = md("$$ f = \\sum_{t=0}^{T-1} r_t + \\gamma V(s_{t+1}) $$\n")
+    (warning,) = source.warnings
+    assert warning.span.line == 1 and "'t'" in warning.message and "s_{t + 1}" in warning.message
+    assert md("$$ f = \\sum_{t=0}^{T-1} (r_t + \\gamma V(s_{t+1})) $$\n").warnings == ()
+
+
+# ----------------------------------------------------------------------------- site macros
+
+
+def test_a_sphinx_conf_py_is_read_with_ast_and_never_run(tmp_path: Path) -> None:
+    conf = ("import os\nos.system('touch ran')\nraise SystemExit(3)\n"
+            "m = {'Ex': ['\\\\mathbb{E}_{#1}[#2]', 2]}\nmathjax3_config = {'tex': {'macros': m}}\n"
+            "mathjax3_config['tex']['macros']['R'] = '\\\\mathbb{R}'\n"
+            "mathjax_config = {'TeX': {'Macros': {'half': '\\\\frac{1}{2}'}}}\n")
+    text = macro_text(tmp_path / "conf.py", conf)
+    assert "\\newcommand{\\Ex}[2]{\\mathbb{E}_{#1}[#2]}" in text
+    assert "\\newcommand{\\R}{\\mathbb{R}}" in text and "\\newcommand{\\half}{\\frac{1}{2}}" in text
+    assert not (tmp_path / "ran").exists()
+    assert macro_text(tmp_path / "conf.py", "this is not python (") == ""
+
+
+def test_site_macro_tables_of_every_kind(tmp_path: Path) -> None:
+    jb = "sphinx:\n  config:\n    mathjax3_config:\n      tex:\n        macros:\n          E: '\\mathbb{E}'\n"
+    assert "\\newcommand{\\E}{\\mathbb{E}}" in macro_text(tmp_path / "_config.yml", jb)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "k.js").write_text('katex({macros: {"\\\\RR": "\\\\mathbb{R}"}})', encoding="utf-8")
+    assert "\\newcommand{\\RR}{\\mathbb{R}}" in macro_text(tmp_path / "mkdocs.yml", "extra_javascript:\n  - k.js\n")
+    (tmp_path / "h.tex").write_text("\\newcommand{\\pt}{\\pi_\\theta}", encoding="utf-8")
+    quarto = "format:\n  html:\n    include-in-header: h.tex\n"
+    assert "\\newcommand{\\pt}{\\pi_\\theta}" in macro_text(tmp_path / "_quarto.yml", quarto)
+    assert "\\newcommand{\\pt}" not in macro_text(tmp_path / "_quarto.yml", "format:\n  include-in-header: ../etc/passwd\n")
+    assert "\\newcommand{\\V}[1]{V(#1)}" in macro_text(tmp_path / "m.json", '{"macros": {"\\\\V": "V(#1)"}}')
+
+
+def test_the_site_macros_of_the_corpus_expand_to_what_they_display() -> None:
+    source = read_fixture(NOTES / "sphinx_site" / "score_function.rst")[0]
+    assert not source.errors
+    shown = [m.show(s.previous) for d in source.derivations for s in d.steps if s.previous is not None]
+    assert "E_{x ~ p_θ}[∇_θ log p_θ(x)]" in [m.show(s.expr) for d in source.derivations for s in d.steps]
+    assert any(text.startswith("E_{a ~ π_θ(· | s)}") for text in shown)

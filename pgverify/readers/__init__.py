@@ -6,7 +6,7 @@ the original file:
 
 =====================================  ==========================================================
 ``.pgv`` (and any unknown extension)   the derivation language (:mod:`pgverify.syntax`)
-``.md`` ``.markdown`` ``.mdx``         fenced ``pgverify`` blocks; ``$$``/``\\[``/``align`` math
+``.md`` ``.mdx`` ``.qmd`` …           fenced ``pgverify`` blocks; ``$$``/``\\[``/``align`` math
                                        after ``<!-- pgverify -->``
 ``.tex``                               display math after ``% pgverify``
 ``.ipynb``                             the markdown cells, as Markdown
@@ -37,6 +37,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import inputs
 from .. import model as m
 from ..syntax import parse_source
 from .options import ReadOptions
@@ -81,6 +82,7 @@ _WITH_SKIPS: dict[str, Reader] = {
     ".md": read_markdown,
     ".markdown": read_markdown,
     ".mdx": read_markdown,
+    ".qmd": read_markdown,     # Quarto: Markdown with $$ … $$ {#eq-label}
     ".tex": read_tex,
     ".ipynb": read_notebook,
     ".rst": read_rest,
@@ -118,12 +120,13 @@ def read_with_skips(path: str | Path, options: ReadOptions = DEFAULT
     """Read a file; also return the math blocks skipped under ``all_math`` (with the reason). Never raises."""
     p = Path(path)
     try:
-        source = p.read_bytes().decode("utf-8")
+        # a regular file of bounded size only: a FIFO, a device or a directory is an error, never a hang
+        source = inputs.read_bytes(p).decode("utf-8")
     except UnicodeDecodeError as err:
         issue = m.SyntaxIssue(m.Span(1, 1, 1, 1), f"not UTF-8 text (byte {err.start})")
         return m.SourceFile(str(path), (), (), (issue,)), []
-    except OSError as err:
-        issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), f"cannot read the file: {err.strerror or err}")
+    except inputs.InputError as err:
+        issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), str(err).removeprefix(f"{p}: "))
         return m.SourceFile(str(path), (), (), (issue,)), []
     return read_text(source, p, options)
 

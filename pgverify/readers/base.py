@@ -31,6 +31,9 @@ Position = Callable[[int], tuple[int, int]]
 
 
 from .options import ReadOptions  # noqa: E402,F401 - re-exported for the readers
+from .notes import connects  # noqa: E402
+from .notes_mode import NotesMixin  # noqa: E402
+from .notes_state import NotesState, parameter_names  # noqa: E402
 
 # --------------------------------------------------------------------------- texts
 
@@ -143,6 +146,7 @@ class MathBlock(Event):
     end: int = 0
     marked_inside: bool = False   # a `% pgverify` on the block's own first line
     group: int = -1               # the equations of one reST `.. math::` share its marker
+    inline: bool = False          # `$…$` in prose: read for definitions and for chains of two or more relations
 
 
 @dataclass(frozen=True)
@@ -341,7 +345,7 @@ def _parse_here(text: Text, start: int, end: int, path: str) -> m.SourceFile:
 
 
 @dataclass
-class _Assembly:
+class _Assembly(NotesMixin):
     path: str
     lines: tuple[str, ...]
     options: ReadOptions
@@ -357,6 +361,7 @@ class _Assembly:
     marked_group: int = -1
     ignores: list[Ignore] = field(default_factory=list)
     rows: Rows = field(default_factory=list)
+    notes: NotesState = field(default_factory=NotesState)
 
     def declare(self, declarations) -> None:
         (self.late if self.derivations else self.early).extend(declarations)
@@ -374,6 +379,13 @@ class _Assembly:
 
     # ---- events
     def preamble(self, event: Preamble) -> None:
+        switch = event.text.text[event.start:event.end].strip().lower()
+        if switch in ("off", "on"):
+            self.notes.off = switch == "off"     # `pgverify: off` … `pgverify: on`: a region left out
+            return
+        if switch in ("use none", "no rl", "use no rl"):
+            self.notes.rl = False                # the notes' own vocabulary only
+            return
         for a, b in split_statements(event.text.text, event.start, event.end):
             parsed = _parse_here(event.text, a, b, self.path)
             self.errors.extend(parsed.errors)
@@ -385,6 +397,8 @@ class _Assembly:
             self.declare(parsed.declarations)
 
     def fence(self, event: Fence) -> None:
+        if self.notes.off:
+            return
         self.ignores.extend(pgv_ignores(event.text, event.start, event.end))
         self.rows.extend(pgv_rows(event.text, event.start, event.end))
         parsed = _parse_here(event.text, event.start, event.end, self.path)
@@ -398,29 +412,58 @@ class _Assembly:
         if self.marker:
             self.marked_group = event.group
         self.marker = False
+        if self.notes.off:
+            self.notes.count_off(event)
+            return
         if not marked and not self.options.all_math:
             return
-        result = latex.read_block(event.text.text, event.start, event.end, event.text.position, self.macros,
-                                  self.lines)
+        prose = self.notes.prose_before(event)
+        before = self.notes.last if self.notes.last_text is event.text and connects(prose) else None
+        start, end = event.start, event.end
+        if event.inline and event.text.text.startswith("$", start):
+            start, end = start + 1, end - 1          # the `$` of inline math (`\(…\)` is taken off as `\[…\]` is)
+        result = latex.read_block(event.text.text, start, end, event.text.position, self.macros,
+                                  self.lines, before=None if event.inline else before)
         line, col = event.where()
         span = m.Span(line, col, line, col + 1)
+        if event.inline:
+            self._inline(event, result, prose)
+            return
+        self.notes.last_text, self.notes.last_end = event.text, event.end
+        self.notes.blocks += 1
         if not marked:
-            if result.rows < 2 or not result.steps:
+            if result.errors and self._update_rule(event):
+                self.notes.read += 1
+                self.notes.last = None
                 return
             if result.errors:
-                first = result.errors[0]
-                self.skips.append(m.SyntaxIssue(first.span, f"skipped a math block at {self.place(line)}: {first.message}",
-                                                first.context))
+                self._skip(event, result)
+                return
+            self.notes.read += 1
+            self.notes.last = result.last
+            if not result.steps:
                 return
         self.errors.extend(result.errors)
-        self.rows.extend(math_rows(result.steps, event.text.position(max(event.end - 1, event.start))[0]))
-        if not result.steps and not result.errors:
-            self.errors.append(self.issue(span, "a math block marked for pgverify holds no step"
-                                                " (no relation such as = or \\approx)"))
+        if marked:
+            self.notes.read += 1 if not result.errors else 0
+            self.notes.last = None if result.errors else result.last
+        steps = self._learn(result, prose, strict_only=marked)
+        self._free_indices(result.steps)      # in definitions too: a free index is wrong wherever it stands
+        self.rows.extend(math_rows(steps, event.text.position(max(event.end - 1, event.start))[0]))
+        if not steps:
+            if not result.steps and not result.errors:
+                self.errors.append(self.issue(span, "a math block marked for pgverify holds no step"
+                                                    " (no relation such as = or \\approx)"))
             return
-        title = self.title or f"math at {self.place(line)}"
-        self.add(m.Derivation(title, span, (), None, result.steps, None, result.chains))
-
+        if result.continued and self.derivations and self.notes.continues is self.derivations[-1]:
+            # the block goes on with the chain of the one before: one derivation, as the author meant
+            previous = self.derivations[-1]
+            self.derivations[-1] = dataclasses.replace(previous, steps=previous.steps + tuple(steps),
+                                                       chains=previous.chains + result.chains)
+        else:
+            title = self.title or f"math at {self.place(line)}"
+            self.add(m.Derivation(title, span, (), None, tuple(steps), None, result.chains))
+        self.notes.continues = self.derivations[-1]
 
 def assemble(path: str, lines: Sequence[str], events: list[Event], options: ReadOptions,
              macro_texts: Sequence[str], place: Callable[[int], str] | None = None
@@ -429,6 +472,8 @@ def assemble(path: str, lines: Sequence[str], events: list[Event], options: Read
     and notes pgverify words (a notebook's ``cell 3 line 4``)."""
     macros = latex.Macros.parse(options.macros, *macro_texts)
     state = _Assembly(path, tuple(lines), options, macros, place or (lambda line: f"line {line}"))
+    state.notes.rl = options.rl
+    state.notes.params_seen = parameter_names(events, macros)
     for event in in_file_order(events):
         match event:
             case Heading(title=title):
@@ -444,8 +489,10 @@ def assemble(path: str, lines: Sequence[str], events: list[Event], options: Read
             case Ignore():
                 state.ignores.append(event)
     errors = sorted(state.errors + ignore_problems(state.ignores, lines), key=lambda e: (e.span.line, e.span.column))
-    source = m.SourceFile(path, tuple(state.early), tuple(state.derivations), tuple(errors), tuple(lines),
-                          suppressions(state.ignores, state.rows))
+    early = state.notes.vocabulary(state.early, state.derivations)
+    source = m.SourceFile(path, tuple(early), tuple(state.derivations), tuple(errors), tuple(lines),
+                          suppressions(state.ignores, state.rows), facts=tuple(state.notes.facts),
+                          coverage=state.notes.coverage(), warnings=tuple(state.notes.warnings))
     return source, state.skips
 
 

@@ -54,8 +54,12 @@ DISPLAY_ENVS = ("align", "align*", "aligned", "eqnarray", "eqnarray*", "equation
                 "displaymath")
 _ENV_NAMES = "|".join(re.escape(e) for e in sorted(DISPLAY_ENVS, key=len, reverse=True))
 _FENCE_LANGUAGES = ("pgverify", "pgv")
+_MATH_FENCES = ("{math}", "math")   # MyST's ```{math} directive, GitLab/Quarto's ```math
 _SCAN = re.compile(r"<!--(?P<html>.*?)-->|\{/\*(?P<mdx>.*?)\*/\}|(?P<dollars>\$\$)|(?P<bracket>\\\[)"
-                   r"|\\begin\s*\{(?P<env>" + _ENV_NAMES + r")\}", re.DOTALL)
+                   r"|\\begin\s*\{(?P<env>" + _ENV_NAMES + r")\}|(?P<inline>\$)|(?P<paren>\\\()", re.DOTALL)
+# inline math as pandoc reads it: `$` not followed by a space, closed on the same paragraph by a `$` not
+# preceded by a space nor followed by a digit (so that "$5 and $10" is prose)
+_INLINE_CLOSE = re.compile(r"(?<![\s\\])\$(?!\d)")
 
 _COMMENT_LINE = re.compile(r"\s*(<!--(?:(?!-->).)*-->|\{/\*(?:(?!\*/\}).)*\*/\})\s*")  # a comment, all the line
 
@@ -66,7 +70,7 @@ def _markdown() -> MarkdownIt:
 
 def markdown_events(text: Text) -> list[Event]:
     """Everything pgverify reads in one Markdown text (a file or a notebook cell)."""
-    source = text.text
+    source = _blank_front_matter(text.text)
     events: list[Event] = []
     tokens = _markdown().parse(source)
     masked = list(source)
@@ -80,6 +84,8 @@ def markdown_events(text: Text) -> list[Event]:
                 closed = closing > first and re.match(r"\s*(`{3,}|~{3,})\s*$", _line(source, text, closing + 1))
                 content_end = text.line_start(closing + 1) if closed else len(source)
                 events.append(Fence(text, text.line_start(first + 2), end=content_end))
+            elif tok.type == "fence" and tok.info.strip().split(" ")[0].lower() in _MATH_FENCES:
+                events.extend(_math_fence(text, source, first, past))
             for i in range(text.line_start(first + 1), text.line_start(past + 1)):
                 if masked[i] != "\n":
                     masked[i] = " "
@@ -89,7 +95,34 @@ def markdown_events(text: Text) -> list[Event]:
     return events
 
 
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(\n|\Z)", re.DOTALL)
+
+
+def _blank_front_matter(source: str) -> str:
+    """YAML (``---``) or TOML (``+++``) front matter of a blog post or an MDX page: not prose, not a heading."""
+    found = _FRONT_MATTER.match(source)
+    if found is None:
+        return source
+    return re.sub(r"[^\n]", " ", found.group()) + source[found.end():]
+
+
 _INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)((?:[^\n]|\n(?![ \t]*\n))+?)(?<!`)\1(?!`)")
+
+
+def _math_fence(text: Text, source: str, first: int, past: int) -> list[Event]:
+    """A ```{math} fence: its body (after the ``:label:`` options) is display math, one block per paragraph
+    as MyST renders it."""
+    line = first + 2                                 # the first line after the opening fence (1-based)
+    closing = past                                   # the closing fence's line (1-based), or past the end
+    while line < closing and re.match(r"\s*:[\w-]+:", _line(source, text, line)):
+        line += 1
+    start, end = text.line_start(line), text.line_start(closing)
+    if end <= start:
+        return []
+    blocks: list[Event] = []
+    for piece in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", source[start:end]):
+        blocks.append(MathBlock(text, start + piece.start(), end=start + piece.end()))
+    return blocks
 
 
 def _mask_inline_code(text: str) -> str:
@@ -124,6 +157,12 @@ def _scan(masked: str, text: Text) -> list[Event]:
         if found.start() > 0 and masked[found.start() - 1] == "\\":
             i = found.end()  # `\$$` or `\\[`: not a delimiter
             continue
+        if found.group("inline") is not None or found.group("paren") is not None:
+            end = _inline_end(masked, found)
+            if end > 0:
+                events.append(MathBlock(text, found.start(), end=end, inline=True))
+            i = end if end > 0 else found.end()
+            continue
         if found.group("dollars"):
             close = masked.find("$$", found.end())
             end = close + 2
@@ -141,6 +180,20 @@ def _scan(masked: str, text: Text) -> list[Event]:
         events.extend(tex_ignores(text, found.start(), end))
         i = end
     return events
+
+
+def _inline_end(masked: str, found: re.Match[str]) -> int:
+    """The end of the inline math opened at ``found`` (``$…$`` or ``\\(…\\)``), or -1 when it is not math."""
+    start = found.end()
+    paragraph_end = masked.find("\n\n", start)
+    paragraph_end = len(masked) if paragraph_end < 0 else paragraph_end
+    if found.group("paren") is not None:
+        close = masked.find("\\)", start, paragraph_end)
+        return close + 2 if close >= 0 else -1
+    if start >= len(masked) or masked[start].isspace():
+        return -1
+    close = _INLINE_CLOSE.search(masked, start, paragraph_end)
+    return close.end() if close else -1
 
 
 def read_markdown(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:

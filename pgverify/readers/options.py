@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How to read notes: ``all_math`` checks every multi-row chain without a marker;
-    ``macros`` is LaTeX text with ``\\newcommand``/``\\def`` definitions (a ``--macros`` file)."""
+    """How to read notes: ``all_math`` (the default) reads every display block, marked or not (notes
+    mode); ``False`` reads the marked ones only; ``macros`` is LaTeX text with ``\\newcommand``/``\\def``
+    definitions (a ``--macros`` file, or a site's macro table turned into them); ``rl`` turns on the rl
+    vocabulary in notes that declare none."""
 
-    all_math: bool = False
+    all_math: bool = True
     macros: str = ""
+    rl: bool = True

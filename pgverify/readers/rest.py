@@ -104,8 +104,13 @@ def rest_events(text: Text) -> list[Event]:
         if i + 1 < len(lines) and line.strip() and _indent(line) == 0 and _UNDERLINE.match(lines[i + 1]) \
                 and len(lines[i + 1].strip()) >= len(line.strip()) and not _UNDERLINE.match(line):
             events.append(Heading(text, starts[i], title=line.strip()))
+        for role in _MATH_ROLE.finditer(line):   # :math:`…` in prose: read for definitions
+            events.append(MathBlock(text, starts[i] + role.start(1), end=starts[i] + role.end(1), inline=True))
         i += 1
     return events
+
+
+_MATH_ROLE = re.compile(r":math:`([^`]+)`")
 
 
 def _ignore_target(lines: list[str], comment: int, after: int) -> int:

@@ -115,8 +115,36 @@ def tex_events(text: Text) -> list[Event]:
             break
         block_line, _ = text.local(found.start())
         events.append(MathBlock(text, found.start(), end=end, marked_inside=block_line in block_lines))
+        flat = flat[:found.start()] + re.sub(r"[^\n]", " ", flat[found.start():end]) + flat[end:]
         i = end
+    events.extend(_inline_math(text, flat))
     return events
+
+
+_INLINE_OPEN = re.compile(r"(?<!\\)\$(?!\$)|\\\(")
+
+
+def _inline_math(text: Text, flat: str) -> list[Event]:
+    """``$…$`` and ``\\(…\\)`` in the prose (display blocks already blanked): read for definitions."""
+    events: list[Event] = []
+    i = 0
+    while True:
+        found = _INLINE_OPEN.search(flat, i)
+        if found is None:
+            return events
+        paragraph = flat.find("\n\n", found.end())
+        paragraph = len(flat) if paragraph < 0 else paragraph
+        if found.group() == "$":
+            close = re.compile(r"(?<!\\)\$").search(flat, found.end(), paragraph)
+            end = close.end() if close else -1
+        else:
+            close_at = flat.find("\\)", found.end(), paragraph)
+            end = close_at + 2 if close_at >= 0 else -1
+        if end < 0:
+            i = found.end()
+            continue
+        events.append(MathBlock(text, found.start(), end=end, inline=True))
+        i = end
 
 
 def read_tex(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:

@@ -12,6 +12,7 @@ from .builder import Row, relative_spans, parse_row
 from .justifications import take_note
 from .located import LatexError, Locate, Located
 from .macros import MacroError, Macros
+from .notation import normalize
 from .rows import Comment, RawRow, relation_at_top, split_rows, strip_comments, strip_definitions, strip_wrappers, unwrap
 
 # --------------------------------------------------------------------------- blocks
@@ -25,6 +26,12 @@ class BlockResult:
     chains: tuple[tuple[m.Expr, m.Expr], ...]
     errors: tuple[m.SyntaxIssue, ...]
     rows: int
+    # one entry per step: whether the step is the first link of a row with its own left side (a row that
+    # may introduce a name), and the relation as written (`:=`, `\\triangleq`, `\\stackrel{def}{=}` …)
+    starts: tuple[bool, ...] = ()
+    spellings: tuple[str, ...] = ()
+    continued: bool = False       # the first row began with a relation and went on from ``before``
+    last: m.Expr | None = None    # the block's last expression (a next block may continue from it)
 
 
 Position = Callable[[int], tuple[int, int]]
@@ -36,14 +43,18 @@ class _Chain:
     chains: list[list[m.Expr]] = field(default_factory=list)
     last: m.Expr | None = None
     seen_row: bool = False
+    starts: list[bool] = field(default_factory=list)
+    spellings: list[str] = field(default_factory=list)
 
 
 def read_block(text: str, start: int, end: int, position: Position, macros: Macros,
-               lines: Sequence[str] = ()) -> BlockResult:
+               lines: Sequence[str] = (), before: m.Expr | None = None) -> BlockResult:
     """Read the math block ``text[start:end]`` (delimiters included) into steps.
 
     ``position`` maps an offset in ``text`` to the (line, column) of the original
     file; ``lines`` are the original file's lines, for the caret of an error.
+    ``before`` is the last expression of the block before (notes mode): a block whose
+    first row begins with a relation continues from it.
     """
     reader = _BlockReader(position, lines)
     loc = Located.of(text[start:end], start)
@@ -52,6 +63,10 @@ def read_block(text: str, start: int, end: int, position: Position, macros: Macr
     loc = strip_wrappers(loc)
     rows = _join_continuations(split_rows(loc))
     chain = _Chain()
+    first = next((raw.text for raw, _ in rows if raw.text.strip()), "")
+    continued = before is not None and starts_with_relation(first)
+    if continued:
+        chain.last, chain.seen_row, chain.chains = before, True, [[before]]
     count = 0
     for raw, row_end in rows:
         if not raw.text.strip():
@@ -59,7 +74,15 @@ def read_block(text: str, start: int, end: int, position: Position, macros: Macr
         note_from_comment = _comment_note(comments, raw, row_end)
         count += reader.row(raw, note_from_comment, macros, chain)
     chains = tuple((c[0], c[-1]) for c in chain.chains if len(c) > 1)
-    return BlockResult(tuple(chain.steps), chains, tuple(reader.errors), count)
+    return BlockResult(tuple(chain.steps), chains, tuple(reader.errors), count, tuple(chain.starts),
+                       tuple(chain.spellings), continued, chain.last)
+
+
+def starts_with_relation(text: str) -> bool:
+    """Whether a row's first token is a relation (``= …``, ``&\\approx …``): it goes on from a line before."""
+    visible = _visible(text)
+    at = relation_at_top(visible)
+    return at >= 0 and not visible[:at].strip(" \t\n&{}")
 
 
 def _join_continuations(rows: list[RawRow]) -> list[tuple[Located, int]]:
@@ -137,7 +160,7 @@ class _BlockReader:
             loc = macros.expand(raw)
         except MacroError as err:
             return self._broken(raw, chain, self.span(err.offset), err.message, source_text)
-        loc = unwrap(strip_wrappers(loc))
+        loc = normalize(unwrap(strip_wrappers(loc)))
         note = take_note(loc.text)
         note_text, note_span = None, None
         if note is not None:
@@ -169,6 +192,8 @@ class _BlockReader:
             where = self.span(loc.origin[at]) if at >= 0 else self.span(loc.origin[len(loc.text) - len(
                 loc.text.lstrip())])
             chain.steps.append(m.Step(chain.last, "?", None, None, where, text))
+            chain.starts.append(False)
+            chain.spellings.append("?")
         chain.last = None
         chain.seen_row = True
         return 1
@@ -199,6 +224,8 @@ class _BlockReader:
                 span = note_span if (words == note and note_span is not None) else link.span
                 just = m.Justification((words,), words, span)
             chain.steps.append(m.Step(left, link.relation, link.expr, just, link.span, text))
+            chain.starts.append(k == 0 and row.first is not None and left is row.first)
+            chain.spellings.append(link.written)
             chain.chains[-1].append(link.expr)
             left = link.expr
         chain.last = left

@@ -18,7 +18,7 @@ from lark.exceptions import (
 
 from ... import model as m
 from .. import grammars
-from ..arithmetic import canonical_word, differential
+from ..arithmetic import TOO_LARGE, canonical_word, differential, too_many_digits
 from .justifications import plain
 from .located import LatexError, Locate, Located, control_word
 from .macros import Macros
@@ -44,6 +44,7 @@ class Link:
     span: m.Span           # the relation's
     note: str | None       # the text over \stackrel{…}{=}
     offset: int            # the relation's offset in the row
+    written: str = "="     # the relation as written: ":=", "triangleq", "stackrel:def" …
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def relative_spans(text: str) -> Locate:
     return locate
 
 
-_RELATIONS = {"=": "=", ":=": "=", "≈": "≈", "≤": "≤", "≥": "≥", "∝": "∝", "approx": "≈", "simeq": "≈",
+_RELATIONS = {"=": "=", ":=": "=", "≈": "≈", "≤": "≤", "≥": "≥", "<": "<", ">": ">", "lt": "<", "gt": ">", "∝": "∝", "approx": "≈", "simeq": "≈",
               "le": "≤", "leq": "≤", "leqslant": "≤", "ge": "≥", "geq": "≥", "geqslant": "≥", "propto": "∝",
               "equiv": "=", "doteq": "=", "coloneqq": "=", "triangleq": "="}
 
@@ -100,13 +101,18 @@ class RowBuilder(NameBuilder):
         rel, expr = c
         text = str(rel)
         note = None
+        written = text.strip().lstrip("\\")
         if rel.type == "STACKREL":
             over = re.match(r"\\[A-Za-z]+\s*\{(.*)\}\s*\{\s*(.+?)\s*\}$", text, re.DOTALL)
             assert over is not None
             words = plain(over.group(1))
-            note = words if len(re.findall(r"[^\W\d_]", words)) >= 2 else None
             text = over.group(2)
-        return Link(_relation(text), expr, self._t(rel), note, rel.start_pos)
+            if re.fullmatch(r"\s*(def|definition|defn|\.|:|\\triangle|\\Delta)\s*\.?\s*", words, re.IGNORECASE):
+                written = "stackrel:def"     # \stackrel{\text{def}}{=}: a definition, not a rule's name
+            else:
+                note = words if len(re.findall(r"[^\W\d_]", words)) >= 2 else None
+                written = text.strip().lstrip("\\")
+        return Link(_relation(text), expr, self._t(rel), note, rel.start_pos, written)
     # ---- calls
     @v_args(meta=True)
     def call(self, meta, c):
@@ -144,10 +150,14 @@ class RowBuilder(NameBuilder):
     # ---- atoms
     @v_args(meta=True)
     def number(self, meta, c):
+        if too_many_digits(str(c[0])):
+            raise LatexError(meta.start_pos, meta.end_pos, TOO_LARGE)
         return m.Num(Fraction(str(c[0])), span=self._t(c[0]))
 
     @v_args(meta=True)
     def number_pow(self, meta, c):
+        if too_many_digits(str(c[0])):
+            raise LatexError(meta.start_pos, meta.end_pos, TOO_LARGE)
         base = m.Num(Fraction(str(c[0])), span=self._t(c[0]))
         return m.Pow(base, self._one(c[1], meta), span=self._s(meta))
 
@@ -286,11 +296,23 @@ class RowBuilder(NameBuilder):
 
     def exp_inner(self, c):
         names = tuple(x for x in c[:-2] if isinstance(x, m.Name))
-        return names, c[-1]
+        return names, _drawn_from(names, c[-1])
 
 
 
 PARTIAL = "∂"
+
+
+def _drawn_from(names: tuple[m.Name, ...], dist: m.Expr) -> m.Expr:
+    """``\\tau \\sim p_\\theta(\\tau)``: the distribution written with its own variable is the distribution
+    (``p_θ``); ``a \\sim \\pi_\\theta(a|s)`` is ``π_θ(·|s)``.  Any other call is left as written."""
+    if not isinstance(dist, m.Call) or len(dist.args) != len(names):
+        return dist
+    if [a.key() if isinstance(a, m.Name) else None for a in dist.args] != [n.key() for n in names]:
+        return dist
+    if not dist.given:
+        return dist.func
+    return m.Call(dist.func, tuple(m.Placeholder(span=a.span) for a in dist.args), dist.given, span=dist.span)
 
 
 def _param(text: str) -> str:

@@ -127,6 +127,9 @@ class Macros:
             return loc
         i = 0
         budget = limit
+        # a budget on growth too, not only on the count: a macro whose argument doubles (\f{#1#1}) reaches
+        # gigabytes within the count; no real expansion is more than a few dozen times its source
+        most = max(64 * len(loc.text), 20_000)
         while i < len(loc.text):
             text = loc.text
             if text[i] != "\\":
@@ -144,7 +147,11 @@ class Macros:
             if budget < 0:
                 raise MacroError(loc.origin[i], f"the macro \\{name} does not stop expanding (is it recursive?)")
             end, args = self._arguments(loc, i + 1 + len(name), macro)
-            loc = loc[:i] + self._body(macro, args, loc.origin[i]) + loc[end:]
+            body = self._body(macro, args, loc.origin[i])
+            if len(loc.text) - (end - i) + len(body.text) > most:
+                raise MacroError(loc.origin[i], f"the macro \\{name} grows without bound (its expansion passes"
+                                                f" {most} characters: is it recursive?)")
+            loc = loc[:i] + body + loc[end:]
             # expand again from the same place: the body may hold further macros
         return loc
 

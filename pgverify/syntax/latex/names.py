@@ -9,7 +9,7 @@ from fractions import Fraction
 from lark import Token, v_args
 
 from ... import model as m
-from ..arithmetic import ArithmeticBuilder, canonical_word
+from ..arithmetic import TOO_LARGE, ArithmeticBuilder, canonical_word, too_many_digits
 from .located import LatexError, Locate
 
 # --------------------------------------------------------------------------- names
@@ -102,6 +102,8 @@ class NameBuilder(ArithmeticBuilder):
 
     def _atom(self, text: str, span: m.Span) -> m.Expr:
         if text.isdigit():
+            if too_many_digits(text):
+                raise LatexError(0, 0, TOO_LARGE)
             return m.Num(Fraction(int(text)), span=span)
         return m.Name(name_text(text), span=span)
 
@@ -118,6 +120,8 @@ class NameBuilder(ArithmeticBuilder):
         return (m.Name(GREEK_LETTERS[str(c[0]).lstrip("\\")], span=self._t(c[0])),)
 
     def single_number(self, c):
+        if too_many_digits(str(c[0])):
+            raise LatexError(0, 0, TOO_LARGE)
         return (m.Num(Fraction(str(c[0])), span=self._t(c[0])),)
 
     @v_args(meta=True)

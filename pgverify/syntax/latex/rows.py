@@ -139,7 +139,7 @@ def split_rows(loc: Located) -> list[RawRow]:
 
 _REL_AT_TOP = re.compile(r"=|\\(approx|simeq|leq?|geq?|leqslant|geqslant|propto|equiv|doteq|coloneqq|triangleq|"
                          r"stackrel|overset|therefore|implies|Rightarrow|Longrightarrow|Leftrightarrow|iff)"
-                         r"(?![A-Za-z])|≈|≤|≥|∝")
+                         r"(?![A-Za-z])|≈|≤|≥|∝|<|>|\\(?:lt|gt)(?![A-Za-z])")
 
 
 def relation_at_top(text: str) -> int:

@@ -1,0 +1,203 @@
+"""What notes mode remembers while a file's events are assembled: the chain that a next block may
+continue, the names defined so far, the facts learned, the coverage counts, a `pgverify: off` region,
+and, at the end, the vocabulary the notes imply (``use rl``, parameters from their gradients)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import model as m
+from .notes import parameters, step_exprs
+
+# letters the rl vocabulary gives a domain of their own: a gradient in them is not a parameter's
+_RL_VARIABLES = frozenset({"s", "a", "τ", "t"})
+_GRADIENT_VARIABLE = re.compile(r"\\nabla\s*_\s*\{?\s*\\?([A-Za-z]+)|\\partial\s*\\?([A-Za-z]+)\s*\}"
+                                r"|\{\s*d\s*\\?([A-Za-z]+)\s*\}")
+
+
+@dataclass
+class NotesState:
+    """Notes mode's memory over one file (see :mod:`pgverify.readers.notes` for the decisions)."""
+
+    rl: bool = True
+    off: bool = False
+    blocks: int = 0
+    read: int = 0
+    skipped: int = 0
+    in_off: int = 0
+    facts: list[m.Fact] = field(default_factory=list)
+    warnings: list[m.SyntaxIssue] = field(default_factory=list)
+    known: set[str] = field(default_factory=set)
+    used: set[str] = field(default_factory=set)       # names used by the definitions and steps so far
+    last: m.Expr | None = None          # the last expression of the block before
+    last_text: Any = None               # the Text that block stood in (a chain never crosses cells)
+    last_end: int = 0
+    continues: Any = None               # the derivation the block before added to
+    params_seen: frozenset[str] = frozenset({"θ"})
+
+    def count_off(self, event: Any) -> None:
+        if not getattr(event, "inline", False):
+            self.in_off += 1
+        self.last = None
+
+    def prose_before(self, event: Any) -> str:
+        """The text between the block before (in the same text) and this one."""
+        start = self.last_end if self.last_text is event.text else max(0, event.start - 400)
+        return event.text.text[start:event.start]
+
+    def coverage(self) -> m.Coverage:
+        return m.Coverage(self.blocks, self.read, self.skipped, self.in_off)
+
+    def vocabulary(self, early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]
+                   ) -> list[m.Declaration]:
+        """The file's declarations with what the notes imply put first: ``use rl`` (unless the notes
+        declared their vocabulary or turned it off) and a parameter for every variable a gradient is
+        taken in that is no bound variable of the file."""
+        declared = [d for d in early if isinstance(d, m.Use)] + \
+            [d for x in derivations for d in x.declarations if isinstance(d, m.Use)]
+        implied: list[m.Declaration] = []
+        if self.rl and not declared:
+            implied.append(m.Use("rl"))
+        if self.rl and not _defines_trajectory(early, derivations):
+            implied.extend(_own_horizon(derivations))
+        if self.rl:
+            implied.extend(_return_of_rewards(early, derivations))
+        implied.extend(_distributions_from_use(early, derivations, self.rl))
+        bound = _bound_variables(derivations)
+        named = {n.key() for d in early if isinstance(d, m.Param) for n in d.names}
+        for param in parameters(step_exprs(derivations)):
+            if param in ("θ", *named) or param in bound or param in _RL_VARIABLES and self.rl:
+                continue
+            implied.append(m.Param((m.Name(param),)))
+        return implied + list(early)
+
+
+# the notes' own horizon: when every sum or product over t runs over the same range (t = 1 … T, or
+# t = 0 … T with τ reaching s_{T+1}), the trajectory is the one of that range, not the default 0 … T-1
+_TRAJECTORY = "def P(τ | θ) = ρ0(s_{L}) prod_{t=L}^{U} π_θ(a_t | s_t) P(s_{t+1} | s_t, a_t)"
+# (time counted from 1 is not given a trajectory of its own: the finite models start at s_0)
+_RANGES = {("0", "T"): ("0", "T")}
+
+
+def _own_horizon(derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
+    from ..syntax import parse_source
+
+    bounds = {(m.show(node.lower), m.show(node.upper)) for expr in step_exprs(derivations)
+              for node in m.nodes(expr) if isinstance(node, m.BigOp) and node.index.key() == "t"
+              and node.lower is not None and node.upper is not None}
+    if len(bounds) != 1 or next(iter(bounds)) not in _RANGES:
+        return []
+    lower, upper = _RANGES[next(iter(bounds))]
+    text = _TRAJECTORY.replace("{L}", "{" + lower + "}").replace("=L}", "=" + lower + "}").replace("{U}", "{" + upper + "}")
+    return list(parse_source(text + "\n", "<notes>").declarations)
+
+
+def horizon(derivations: Sequence[m.Derivation]) -> tuple[str, str]:
+    """The range of t the notes use (the default 0 … T-1 when they use several or none)."""
+    bounds = {(m.show(node.lower), m.show(node.upper)) for expr in step_exprs(derivations)
+              for node in m.nodes(expr) if isinstance(node, m.BigOp) and node.index.key() == "t"
+              and node.lower is not None and node.upper is not None}
+    return _RANGES.get(next(iter(bounds)), ("0", "T - 1")) if len(bounds) == 1 else ("0", "T - 1")
+
+
+def _return_of_rewards(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
+    """``R(τ)`` as the sum of the rewards when the notes use both ``R(τ)`` and ``r(s_t, a_t)`` without
+    defining R and never discount (with a γ in sight the return could be either, so nothing is assumed)."""
+    from ..syntax import parse_source
+
+    names = {n.func.key() if isinstance(n, m.Call) else n.key() if isinstance(n, m.Name) else None
+             for expr in step_exprs(derivations) for n in m.nodes(expr)}
+    defined = {d.lhs.func.key() for d in list(early) + [x for dv in derivations for x in dv.declarations]
+               if isinstance(d, m.Definition) and isinstance(d.lhs, m.Call)}
+    if not ({"R", "J"} & names and "r" in names) or "R" in defined or "γ" in names:
+        return []
+    lower, upper = horizon(derivations)
+    text = f"def R(τ) = sum_{{t={lower}}}^{{{upper}}} r(s_t, a_t)"
+    return list(parse_source(text + "\n", "<notes>").declarations)
+
+
+def _defines_trajectory(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> bool:
+    declarations = list(early) + [d for x in derivations for d in x.declarations]
+    return any(isinstance(d, m.Definition) and isinstance(d.lhs, m.Call) and
+               (d.lhs.func.key() in ("Pr_θ", "p_θ", "P_θ") or
+                d.lhs.func.key() in ("P", "p", "Pr") and any(isinstance(a, m.Name) and a.base == "τ"
+                                                             for a in d.lhs.all_args))
+               for d in declarations)
+
+
+# what the rl vocabulary already declares (semantics._RL_DECLARATIONS) and its spellings of Pr_θ
+_RL_FUNCTIONS = frozenset({"π_θ", "P", "ρ0", "Pr_θ", "p_θ", "P_θ", "r", "R", "b", "V", "Q", "A", "J"})
+
+
+def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation],
+                            rl: bool) -> list[m.Declaration]:
+    """A name's kind from its use: ``x \\sim q_θ`` and ``a \\sim π(·|s)`` make ``q_θ(x)`` and ``π(a | s)``
+    distributions, as does a conditional probability written with a bar (``π(a | s)``)."""
+    declared = {(d.call.func.key(), len(d.call.all_args)) for d in list(early) +
+                [x for dv in derivations for x in dv.declarations] if isinstance(d, (m.DistDecl, m.FunDecl))}
+    declared |= {(d.lhs.func.key(), len(d.lhs.all_args)) for d in list(early) if isinstance(d, m.Definition)
+                 and isinstance(d.lhs, m.Call)}
+    out: list[m.Declaration] = []
+    seen: set[tuple[str, int]] = set()
+
+    def add(call: m.Call) -> None:
+        key = (call.func.key(), len(call.all_args))
+        over_trajectories = len(call.args) == 1 and isinstance(call.args[0], m.Name) and call.args[0].base == "τ"
+        if key in declared or key in seen or rl and key[0] in _RL_FUNCTIONS and \
+                (key[0] not in ("p_θ", "P_θ", "Pr_θ") or over_trajectories):
+            return
+        if not all(isinstance(a, m.Name) and a.sample is None for a in call.all_args) or not call.args:
+            return
+        if len({_plain(a).key() for a in call.all_args}) != len(call.all_args):
+            return
+        seen.add(key)
+        out.append(m.DistDecl(m.Call(call.func, tuple(_plain(a) for a in call.args),
+                                     tuple(_plain(g) for g in call.given))))
+
+    for expr in step_exprs(derivations):
+        for node in m.nodes(expr):
+            if isinstance(node, m.Expect) and node.variables:
+                dist = node.dist
+                if isinstance(dist, m.Name):
+                    add(m.Call(dist, node.variables))     # a tuple under ~ is a joint draw: dist μ(s, a)
+                elif isinstance(dist, m.Call) and all(isinstance(a, m.Placeholder) for a in dist.args) and \
+                        len(dist.args) == 1 and len(node.variables) == 1:
+                    add(m.Call(dist.func, node.variables, dist.given))
+            elif isinstance(node, m.Call) and node.given and node.func.key() != "E":
+                add(node)
+    return out
+
+
+def _plain(e: m.Expr) -> m.Expr:
+    """A declaration's variable: the letter without its time index (``s_t`` → ``s``)."""
+    return m.Name(e.base) if isinstance(e, m.Name) else e
+
+
+def _bound_variables(derivations: Sequence[m.Derivation]) -> set[str]:
+    out: set[str] = set()
+    for expr in step_exprs(derivations):
+        for node in m.nodes(expr):
+            if isinstance(node, m.BigOp):
+                out.add(node.index.key())
+            elif isinstance(node, m.Expect):
+                out.update(v.key() for v in node.variables)
+    return out
+
+
+def parameter_names(events: Sequence[Any], macros: Any) -> frozenset[str]:
+    """The variables the file's math takes gradients in, found cheaply before any block is read (a
+    definition of one of them is an update, not something to unfold)."""
+    found = {"θ"}
+    from ..syntax.latex.names import GREEK_LETTERS
+
+    for event in events:
+        end = getattr(event, "end", None)
+        if end is None or not hasattr(event, "inline"):
+            continue
+        for match in _GRADIENT_VARIABLE.finditer(event.text.text[event.start:end]):
+            word = next(g for g in match.groups() if g)
+            found.add(GREEK_LETTERS.get(word, word))
+    return frozenset(found)
