@@ -14,10 +14,11 @@ For a step ``A rel B``:
 
 A concrete counterexample always wins: a step the models refute is refuted
 whatever the kernel says.  The rules a step cites are then judged against
-what was shown (``ok``, ``mismatch``, ``unknown-rule``) and their side
-conditions listed (``conditions``); neither changes the verdict.  A goal is
-reached when a chain of valid steps, none weaker than the goal's relation,
-runs from one of its sides to the other (``goal_status``).  Each step runs
+what was shown (``ok``, ``mismatch``, ``unknown-rule``, and ``unverified``
+on a step without a proof) and their side conditions listed
+(``conditions``); neither changes the verdict.  A goal is reached when a
+chain of valid steps composes to a relation that implies the goal's, between
+the goal's two sides up to algebra alone (``goal_status``).  Each step runs
 in a worker with a time limit (``limits``), so a step that makes sympy hang
 becomes ``unknown``.  The sections below: citations, one step, goals, files.
 """
@@ -33,11 +34,13 @@ from . import falsify, rules
 from .falsify import jets
 from .conditions import VIOLATED, ledger
 from .diagnose import diagnose
+from .mismatch import named
 from . import model as m
-from .limits import DIAGNOSIS_SHARE, Crashed, TimedOut, run_inline, run_jobs
-from .results import CHECKED, MISMATCH, OK, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, DerivationResult, FileResult, \
-    StepResult
+from .limits import DEFAULT_STEP_MEMORY, DIAGNOSIS_SHARE, Crashed, TimedOut, run_inline, run_jobs
+from .results import CHECKED, MISMATCH, OK, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, UNVERIFIED, DerivationResult, \
+    FileResult, StepResult
 from .semantics import Context, build_context
+from .checkcache import CheckCache, context_key, goal_key, options_key, step_from_record, step_key, step_record
 
 CROSS_CHECK_MODELS = 2  # random models that double-check a symbolic proof
 
@@ -49,10 +52,12 @@ class Options:
     seed: int = 0
     time_limit: float = 5.0
     strict: bool = False
-    models: int = 6
+    models: int = 12   # models for a step without a proof (a proved step is cross-checked on CROSS_CHECK_MODELS)
     # run the steps one after another in this process, without per-step limits (the caller already runs
     # in a limited worker, as `pgverify grade` does for each submission); running out of memory propagates
     in_process: bool = False
+    memory_limit: int | None = DEFAULT_STEP_MEMORY   # MiB of address space per step worker (None: no limit)
+    jobs: int | None = None                         # step workers (default: the cores)
 
 
 # --------------------------------------------------------------------------- citations
@@ -162,14 +167,16 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
     if outcome.status == "differ":
         result.verdict = REFUTED
         result.counterexample = outcome.counterexample
-        result.message = "the two sides differ in a finite model"
+        result.message = "the two sides differ in a finite model" if outcome.reason != "undefined" else \
+            "undefined: a side has no value (division by zero or a log of a non-positive number) in every model tried"
         if proved:
             result.message += " (the symbolic engine claimed a proof: please report this as a bug)"
         if outcome.evaluator is not None:
             result.difference = locate_difference(step.previous, step.expr, outcome.evaluator)
-        result.diagnosis = diagnose(step.previous, step.expr, step.relation, ctx, options.seed,
-                                    deadline=started + DIAGNOSIS_SHARE * options.time_limit,
-                                    cited=tuple(citation.rules) if citation else ())
+        result.diagnosis = named("undefined") if outcome.reason == "undefined" else \
+            diagnose(step.previous, step.expr, step.relation, ctx, options.seed,
+                     deadline=started + DIAGNOSIS_SHARE * options.time_limit,
+                     cited=tuple(citation.rules) if citation else ())
         _judge_citation(result, citation, step, ctx, valid=False)
         return result
     if proved:
@@ -181,7 +188,8 @@ def _decide(step: m.Step, ctx: Context, options: Options) -> StepResult:
         result.verdict = CHECKED
         result.models = outcome.models
         why = f" ({proof.reason})" if proof is not None and proof.reason else ""
-        result.message = f"holds on {_models(outcome.models)}; no symbolic proof{why}"
+        covered = f" ({outcome.coverage})" if outcome.coverage else ""
+        result.message = f"holds on {_models(outcome.models)}{covered}; no symbolic proof{why}"
     else:
         result.message = outcome.reason or (proof.reason if proof is not None else "")
     if result.verdict in (PROVED, CHECKED):
@@ -230,13 +238,17 @@ def _judge_citation(result: StepResult, citation: Citation | None, step: m.Step,
     if not citation.rules:
         return
     if not proved:
-        # no proof with every rule: the cited rules cannot be confirmed either way; accept them as given
-        result.justification = OK
+        # no proof with every rule: nothing shows that the cited rules produce the step
+        result.justification = UNVERIFIED
         result.message += "; the cited rules were not verified symbolically"
         return
     by_cited = _try_prove(step.previous, step.expr, step.relation, ctx, frozenset(citation.rules))
     if by_cited is not None and by_cited.proved:
         result.justification = OK
+        used = set(getattr(by_cited, "rules_used", ()) or ())
+        unused = [r for r in citation.rules if used and r not in used and r not in ctx.lemmas and r != "algebra"]
+        if unused:   # the proof with the cited rules never applied these: said, not counted against the step
+            result.message += f"; unused: {', '.join(unused)} played no role in the proof"
     else:
         result.justification = MISMATCH
         result.message += "; the step holds, but not by the rules cited"
@@ -287,34 +299,118 @@ def _same(x: m.Expr, y: m.Expr, ev: falsify.Evaluator) -> bool:
 
 def goal_status(derivation: m.Derivation, steps: list[StepResult], ctx: Context,
                 options: Options, quick: bool = False) -> tuple[str | None, str] | None:
-    """``reached`` when a chain runs from one side of the goal to the other through valid steps.
+    """``reached`` when a chain of valid steps composes to the goal's relation between the goal's sides.
 
-    With ``quick``, decide only what needs no proof (the chain's ends written exactly as the goal's
-    sides, or a faulty step); return None when a comparison would be needed.
+    As in a ``calc`` block (LANGUAGE.md, *Goals*): the chain's relations compose (``compose``), the
+    composed relation must imply the goal's (``implies``), and the chain's first and last expressions
+    must be the goal's two sides up to algebra alone (no definition unfolded, no rule that carries a
+    step's content).  A chain read backwards proves the flipped relation.  With ``quick``, decide only
+    what needs no proof; return None when a comparison would be needed.
     """
     goal = derivation.goal
     if goal is None:
         return None, ""
     if not derivation.chains:
         return "not-reached", "no chain follows the goal"
-    faulty = [s for s in steps if s.verdict not in (PROVED, CHECKED)]
-    if faulty:
-        return "not-reached", f"the step at line {faulty[0].line} is {faulty[0].verdict}"
-    relations = {s.relation for s in steps}
-    if goal.relation == "=" and relations - {"="}:
-        return "not-reached", "the chain has steps weaker than '=' but the goal is an equality"
-    for first, last in derivation.chains:
-        if (first, last) == (goal.lhs, goal.rhs) or goal.relation == "=" and (first, last) == (goal.rhs, goal.lhs):
-            return "reached", ""
-    if quick:
+    segments = [_chain_segment(derivation, first, last) for first, last in derivation.chains]
+    best = "the chain does not start and end at the two sides of the goal"
+    pending = False
+    for (first, last), segment in zip(derivation.chains, segments):
+        chosen = [steps[i] for i in segment]
+        if not chosen or first is last:
+            best = "the chain has no step: it restates the goal without deriving it"
+            continue
+        faulty = [s for s in chosen if s.verdict not in (PROVED, CHECKED)]
+        if faulty:
+            best = f"the step at line {faulty[0].line} is {faulty[0].verdict}"
+            continue
+        composed = compose(s.relation for s in chosen)
+        if composed is None:
+            best = "the chain's relations do not compose (a '≤' step and a '≥' step, say)"
+            continue
+        for start, end, relation in ((goal.lhs, goal.rhs, composed), (goal.rhs, goal.lhs, flip(composed))):
+            if relation is None or not implies(relation, goal.relation):
+                continue
+            if (first, last) == (start, end):
+                return "reached", ""
+            if quick:
+                pending = True
+                continue
+            ends = [_by_algebra(first, start, ctx), _by_algebra(last, end, ctx)]
+            if all(ends):
+                return "reached", ""
+            if any(ends) and _same_value(first, start, ctx, options) and _same_value(last, end, ctx, options):
+                side, expr = ("first", first) if not ends[0] else ("last", last)
+                need = _what_is_missing(expr, start if side == "first" else end, ctx)
+                best = f"the {side} line still needs {need} to reach the goal"
+        if not pending and composed is not None and not any(
+                implies(r, goal.relation) for r in (composed, flip(composed)) if r is not None):
+            best = f"the chain proves '{composed}', which does not give the goal's '{goal.relation}'"
+    if quick and pending:
         return None
-    for first, last in derivation.chains:
-        if _same_value(first, goal.lhs, ctx, options) and _same_value(last, goal.rhs, ctx, options):
-            return "reached", ""
-        if goal.relation == "=" and _same_value(first, goal.rhs, ctx, options) and \
-                _same_value(last, goal.lhs, ctx, options):
-            return "reached", ""
-    return "not-reached", "the chain does not start and end at the two sides of the goal"
+    return "not-reached", best
+
+
+# how two consecutive relations of a chain compose (LANGUAGE.md, Goals); a pair not listed gives nothing
+_COMPOSE: dict[tuple[str, str], str] = {
+    ("≤", "≤"): "≤", ("≤", "<"): "<", ("<", "≤"): "<", ("<", "<"): "<",
+    ("≥", "≥"): "≥", ("≥", ">"): ">", (">", "≥"): ">", (">", ">"): ">",
+    ("≈", "≈"): "≈", ("∝", "∝"): "∝",
+}
+_FLIPPED = {"=": "=", "≤": "≥", "≥": "≤", "<": ">", ">": "<"}
+# what a composed relation implies besides itself
+_IMPLIES = {"=": {"≤", "≥", "∝", "≈"}, "<": {"≤"}, ">": {"≥"}}
+
+
+def compose(relations: Any) -> str | None:
+    """The relation a chain of steps proves: ``=`` with anything gives that, ``≤`` with ``<`` gives ``<``…"""
+    out = "="
+    for r in relations:
+        if r == "=":
+            continue
+        out = r if out == "=" else _COMPOSE.get((out, r))  # type: ignore[assignment]
+        if out is None:
+            return None
+    return out
+
+
+def flip(relation: str | None) -> str | None:
+    """The relation read right to left (``a ≤ b`` is ``b ≥ a``); None for one that has no converse here."""
+    return _FLIPPED.get(relation) if relation is not None else None
+
+
+def implies(proved: str, wanted: str) -> bool:
+    """Whether a chain that proves ``proved`` proves a goal stated with ``wanted``."""
+    return proved == wanted or wanted in _IMPLIES.get(proved, set())
+
+
+def _chain_segment(derivation: m.Derivation, first: m.Expr, last: m.Expr) -> list[int]:
+    """The indices of the steps of the chain that runs from ``first`` to ``last``."""
+    start = next((i for i, s in enumerate(derivation.steps) if s.previous is first), None)
+    if start is None:
+        return list(range(len(derivation.steps)))
+    for j in range(start, len(derivation.steps)):
+        if derivation.steps[j].expr is last:
+            return list(range(start, j + 1))
+    return list(range(start, len(derivation.steps)))
+
+
+_ALGEBRA = frozenset({"algebra"})
+
+
+def _by_algebra(a: m.Expr, b: m.Expr, ctx: Context) -> bool:
+    """``a`` and ``b`` are the same expression up to algebra alone (the kernel with no other rule)."""
+    if a == b or m.show(a) == m.show(b):
+        return True
+    proof = _try_prove(a, b, "=", ctx, _ALGEBRA)
+    return proof is not None and proof.proved
+
+
+def _what_is_missing(a: m.Expr, b: m.Expr, ctx: Context) -> str:
+    """The rules a full proof of ``a = b`` used, as the words for what the chain still needs."""
+    proof = _try_prove(a, b, "=", ctx, None)
+    used = [r for r in getattr(proof, "rules_used", ()) or () if r != "algebra"]
+    return ", ".join(used) if used else "another step"
 
 
 def _same_value(a: m.Expr, b: m.Expr, ctx: Context, options: Options) -> bool:
@@ -324,7 +420,7 @@ def _same_value(a: m.Expr, b: m.Expr, ctx: Context, options: Options) -> bool:
     if proof is not None and proof.proved:
         return True
     try:
-        return falsify.compare(a, b, "=", ctx, options.seed, options.models).status == "agree"
+        return falsify.compare(a, b, "=", ctx, options.seed, CROSS_CHECK_MODELS).status == "agree"
     except (falsify.Unsupported, falsify.NameProblem):
         return False
 
@@ -332,8 +428,88 @@ def _same_value(a: m.Expr, b: m.Expr, ctx: Context, options: Options) -> bool:
 # --------------------------------------------------------------------------- files
 
 
-def check_source(source: m.SourceFile, options: Options) -> FileResult:
+def check_source(source: m.SourceFile, options: Options, cache: CheckCache | None = None) -> FileResult:
     """Check every derivation of a parsed file; steps run in time-limited workers."""
+    return check_sources([source], options, cache)[0]
+
+
+def check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCache | None = None
+                  ) -> list[FileResult]:
+    """Check several parsed files with one pool of workers for all their steps (then one for their goals).
+
+    With a ``cache``, a step or goal whose result is kept there is not checked again (see ``checkcache``);
+    the results, cached or not, are the same, in input order.
+    """
+    okey = options_key(options) if cache is not None else ""
+    files = [_prepare(source, cache is not None) for source in sources]
+
+    outputs: list[list[Any]] = []
+    jobs: list[Any] = []
+    pending: list[tuple[int, int, str, m.Step]] = []   # (file, place, key, step) of each job
+    for f, (source, _, contexts, ctx_keys) in enumerate(files):
+        row: list[Any] = []
+        for d, ctx, ctx_key in zip(source.derivations, contexts, ctx_keys):
+            for step in d.steps:
+                key = step_key(step, ctx_key, okey) if cache is not None else ""
+                kept = step_from_record(cache.get(source.path, key), step) if cache is not None else None
+                if kept is None:
+                    pending.append((f, len(row), key, step))
+                    jobs.append(lambda step=step, ctx=ctx: check_step(step, ctx, options))
+                row.append(kept)
+        outputs.append(row)
+    for (f, i, key, step), output in zip(pending, _run(jobs, options)):
+        # a time-out depends on how busy the machine was, not only on the step: it is never kept, so a
+        # re-run on a quieter machine (or with nothing else running) can still decide the step
+        decided = not isinstance(output, (TimedOut, Crashed))
+        if isinstance(output, TimedOut):
+            output = _as_result(output, step, options)
+        outputs[f][i] = output
+        if cache is not None and decided and isinstance(output, StepResult):
+            cache.put(files[f][0].path, key, step_record(output))
+
+    results: list[list[DerivationResult]] = []
+    goal_jobs: list[Any] = []
+    goal_pending: list[tuple[DerivationResult, str, str]] = []
+    for (source, _, contexts, ctx_keys), row in zip(files, outputs):
+        cursor = 0
+        file_results: list[DerivationResult] = []
+        for d, ctx, ctx_key in zip(source.derivations, contexts, ctx_keys):
+            steps = [_as_result(output, step, options) for output, step in zip(row[cursor:], d.steps)]
+            cursor += len(d.steps)
+            result = DerivationResult(d.title, d.span.line, None, "", steps, d.lemma)
+            file_results.append(result)
+            try:
+                quick = goal_status(d, steps, ctx, options, quick=True)
+            except RecursionError:
+                quick = "not-reached", "the goal nests too deeply to compare"
+            if quick is not None:
+                result.goal, result.goal_message = quick
+                continue
+            key = goal_key(d, [(s.verdict, s.relation) for s in steps], ctx_key, okey) if cache is not None else ""
+            kept = cache.get(source.path, key) if cache is not None else None
+            if isinstance(kept, list) and len(kept) == 2 and all(isinstance(x, str) for x in kept):
+                result.goal, result.goal_message = kept
+                continue
+            goal_pending.append((result, source.path, key))
+            goal_jobs.append(lambda d=d, ctx=ctx, steps=steps: goal_status(d, steps, ctx, options))
+        results.append(file_results)
+    for (result, name, key), status in zip(goal_pending, _run(goal_jobs, options)):
+        if isinstance(status, (TimedOut, Crashed)):
+            result.goal, result.goal_message = "not-reached", "the goal could not be compared in time"
+        else:
+            result.goal, result.goal_message = status
+        if cache is not None and not isinstance(status, (TimedOut, Crashed)):
+            cache.put(name, key, [result.goal, result.goal_message])
+    if cache is not None:
+        for name in dict.fromkeys(source.path for source in sources):   # a file named twice is saved once
+            cache.save(name)
+    return [FileResult(source.path, errors, derivations, source.lines, cells=source.cells,
+                       facts=list(source.facts), coverage=source.coverage, warnings=list(source.warnings))
+            for (source, errors, _, _), derivations in zip(files, results)]
+
+
+def _prepare(source: m.SourceFile, keyed: bool) -> tuple[m.SourceFile, list[m.SyntaxIssue], list[Context], list[str]]:
+    """A file's syntax and declaration errors, each derivation's context and (``keyed``) its cache key."""
     errors = list(source.errors)
     lemmas: dict[str, tuple[m.Expr, str, m.Expr]] = {}
     contexts: list[Context] = []
@@ -342,42 +518,18 @@ def check_source(source: m.SourceFile, options: Options) -> FileResult:
         contexts.append(ctx)
         if d.lemma and d.goal is not None:
             lemmas[d.lemma] = (d.goal.lhs, d.goal.relation, d.goal.rhs)
-    errors = _unique(errors)
+    keys = [context_key(ctx) if keyed else "" for ctx in contexts]
+    return source, _unique(errors), contexts, keys
 
-    jobs = []
-    for d, ctx in zip(source.derivations, contexts):
-        for step in d.steps:
-            jobs.append(lambda step=step, ctx=ctx: check_step(step, ctx, options))
-    if jobs:
-        load_kernel()  # once, before the workers fork, not inside each step's limit
-    outputs = [run_inline(job) for job in jobs] if options.in_process else run_jobs(jobs, options.time_limit)
 
-    results: list[DerivationResult] = []
-    cursor = 0
-    goal_jobs = []
-    for d, ctx in zip(source.derivations, contexts):
-        steps: list[StepResult] = []
-        for step in d.steps:
-            steps.append(_as_result(outputs[cursor], step, options))
-            cursor += 1
-        result = DerivationResult(d.title, d.span.line, None, "", steps, d.lemma)
-        results.append(result)
-        try:
-            quick = goal_status(d, steps, ctx, options, quick=True)
-        except RecursionError:
-            quick = "not-reached", "the goal nests too deeply to compare"
-        if quick is not None:
-            result.goal, result.goal_message = quick
-        else:
-            goal_jobs.append((result, lambda d=d, ctx=ctx, steps=steps: goal_status(d, steps, ctx, options)))
-    goal_runs = [job for _, job in goal_jobs]
-    statuses = [run_inline(job) for job in goal_runs] if options.in_process else run_jobs(goal_runs, options.time_limit)
-    for (result, _), status in zip(goal_jobs, statuses):
-        if isinstance(status, (TimedOut, Crashed)):
-            result.goal, result.goal_message = "not-reached", "the goal could not be compared in time"
-        else:
-            result.goal, result.goal_message = status
-    return FileResult(source.path, errors, results, source.lines, cells=source.cells)
+def _run(jobs: list[Any], options: Options) -> list[Any]:
+    """Run the jobs in this process (``in_process``) or in the time-limited workers, results in order."""
+    if not jobs:
+        return []
+    if options.in_process:
+        return [run_inline(job) for job in jobs]
+    load_kernel()  # once, before the workers fork, not inside each step's limit
+    return run_jobs(jobs, options.time_limit, options.jobs, memory=options.memory_limit)
 
 
 def _as_result(output: Any, step: m.Step, options: Options) -> StepResult:

@@ -19,12 +19,13 @@ from . import falsify
 from . import model as m
 from .rules import MISCONCEPTIONS, is_rule, misconception, misconceptions_for, rule
 from .rules.mistakes import Detector, unfold
+from .mismatch import generic_mistake
 from .semantics import Context
 
 
 def diagnose(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int,
              deadline: float = float("inf"), cited: tuple[str, ...] = ()) -> dict[str, str] | None:
-    """The first catalogued mistake that explains ``lhs rel rhs``, as {"name", "title", "hint"}; or None.
+    """The first catalogued mistake that explains ``lhs rel rhs``, as {"name", "title", "hint"}; else a generic one.
 
     Detectors of mistakes with the rules the step cites go first, as an instructor reads a step through
     its justification; when none of them matches but a cited rule has exactly one catalogued mistake,
@@ -45,7 +46,8 @@ def diagnose(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int,
     if found is None:
         found = _first_match(others, lhs, unfolded, rhs, relation, ctx, seed, deadline)
     if found is None:
-        return None
+        # no catalogued mistake: a generic slip found by comparing the sides (never nameless)
+        return generic_mistake(lhs, rhs, relation, ctx, seed, deadline)
     entry = misconception(found)
     return {"name": entry.name, "title": entry.title, "hint": entry.hint}
 

@@ -375,10 +375,32 @@ def test_rules_used_names_the_families_the_proof_needed():
 # --------------------------------------------------------------------------- relations and limits
 
 
-@pytest.mark.parametrize("relation", ["≤", "≥", "∝"])
-def test_inequalities_are_unsupported(relation):
-    proof = proves("x", "x", relation=relation)
+def test_proportionality_is_unsupported():
+    proof = proves("x", "x", relation="∝")
     assert not proof.proved and proof.reason == "unsupported relation"
+
+
+@pytest.mark.parametrize("lhs, relation, rhs, proved", [
+    ("x", "≤", "x", True), ("x", "≥", "x", True), ("x", "<", "x", False), ("x", ">", "x", False),
+    ("2", "≥", "1", True), ("1", "≥", "2", False), ("1", "<", "2", True), ("2", "<", "1", False),
+    ("x^2", "≥", "0", True), ("x^2 + 1", ">", "0", True), ("x", "≥", "0", False),
+    ("x^2 + 2 x + 1", "≥", "0", False),   # true, but not read termwise: left to the models
+    ("log(2)", "<", "log(3)", True), ("log(3)", "≤", "log(2)", False),
+    ("exp(x)", "≤", "exp(x + 1)", True), ("exp(x + 1)", "≤", "exp(x)", False),
+    ("sum_{t=0}^{T-1} f(t)^2", "≥", "0", True), ("sum_{t=0}^{T-1} f(t)", "≥", "0", False),
+    ("sum_{t=0}^{T-1} (f(t)^2 + g(t))", "≥", "sum_{t=0}^{T-1} g(t)", True),
+    ("sum_{t=0}^{T-1} g(t)", "≥", "sum_{t=0}^{T-1} (f(t)^2 + g(t))", False),
+])
+def test_inequalities_proved_termwise_and_only_then(lhs, relation, rhs, proved):
+    assert proves(lhs, rhs, RL, relation=relation).proved is proved
+
+
+def test_no_proof_through_zero_over_zero():
+    # ∇_θ R(τ) is zero in every model; sympy would cancel the quotient to 1
+    proof = proves("∇_θ R(τ) / ∇_θ R(τ)", "1", "use rl")
+    assert not proof.proved and "divides by" in proof.reason
+    assert not proves("f(x) / f(x)", "1").proved                 # f(x) may be zero
+    assert proves("π_θ(a | s) / π_θ(a | s)", "1", "use rl").proved   # a probability is positive
 
 
 def test_approximately_equal_is_proved_only_as_an_identity():

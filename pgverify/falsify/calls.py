@@ -15,7 +15,7 @@ from .. import model as m
 from ..semantics import REAL, TIME, TRAJ, Context, FunctionInfo
 from . import jets
 from .models import FIXED_REAL_RANGE, MAX_TERMS, VALUE_DIGITS, Elem, Env, FunctionRef, Model, Traj, Unsupported, \
-    between, hashable
+    between, hashable, smooth
 
 
 class Calls:
@@ -79,18 +79,8 @@ class Calls:
         return tuple(discrete), reals
 
     def _smooth(self, tag: tuple, reals: list[jets.Value]) -> jets.Value:
-        """A random smooth function of the real inputs, with curvature: c0 + Σ(c1 u + c2 u²) + c3 exp(c4 Σu)."""
-        u = self._u
-        acc: jets.Value = 2.0 * u(*tag, "c0") - 1.0
-        total: jets.Value = 0.0
-        for j, x in enumerate(reals):
-            acc = jets.add(acc, jets.mul(x, 2.0 * u(*tag, j, "c1") - 1.0))
-            acc = jets.add(acc, jets.mul(jets.mul(x, x), 0.8 * u(*tag, j, "c2") - 0.4))
-            total = jets.add(total, x)
-        if reals:
-            acc = jets.add(acc, jets.mul(jets.exp(jets.mul(total, 1.6 * u(*tag, "c4") - 0.8)),
-                                         0.6 * u(*tag, "c3") - 0.3))
-        return acc
+        """A random smooth function of the real inputs (the family is ``models.smooth``)."""
+        return smooth(self._u, tag, reals)
 
     def _function(self, info: FunctionInfo, args: list[Any], c: m.Call) -> jets.Value:
         discrete, reals = self._real_inputs(info, args)
@@ -142,7 +132,7 @@ class Calls:
         logits = []
         for combo in combos:
             tag = ("d", info.key, info.arity, tuple(str(d) for d in discrete), tuple(str(x) for x in combo))
-            logits.append(self._smooth(tag, reals))
+            logits.append(jets.mul(self._smooth(tag, reals), self.model.logit_scale))
         top = max(jets.value(x) for x in logits)
         weights = [jets.exp(jets.sub(x, top)) for x in logits]
         total: jets.Value = 0.0

@@ -13,7 +13,7 @@ from typing import Any
 from .. import model as m
 from ..semantics import ACTION, STATE, Context, FunctionInfo, trajectory_definition
 from . import jets
-from .models import DATASET_SIZE, MAX_TERMS, Elem, Env, Model, NameProblem, Traj, Unsupported, hashable
+from .models import MAX_TERMS, Elem, Env, Model, NameProblem, Traj, Unsupported, hashable
 
 
 class _Probe:
@@ -88,7 +88,7 @@ class Enumeration:
     def dataset(self, key: str) -> list[Traj]:
         ck = ("dataset", key)
         if ck not in self.cache:
-            self.cache[ck] = [self.free_traj(f"{key}[{i}]") for i in range(DATASET_SIZE)]
+            self.cache[ck] = [self.free_traj(f"{key}[{i}]") for i in range(self.model.dataset_size)]
         return self.cache[ck]
 
     # ------------------------------------------------------------ big operators

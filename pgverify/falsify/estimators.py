@@ -16,11 +16,17 @@ from ..semantics import TRAJ, trajectory_definition
 from . import jets
 from .tolerances import close
 from .evaluate import Evaluator
-from .models import Env, TooLarge, Unsupported, unit
+from .models import MAX_EVALUATIONS, Env, TooLarge, Unsupported, unit
 
 _SAMPLE_KEY = re.compile(r"^(?P<base>[^\W\d_][^\W_]*)'*_\(?(?P<index>-?\d+)\)?$")
+# a sample indexed by any other index expression (x_N, x_{i+1}, x^{(N)}, τ_N): a draw too, when its letter
+# is an expectation variable of the left side or a trajectory
+_INDEXED_KEY = re.compile(r"^(?P<base>[^\W\d_][^\W_]*)'*_\(?(?P<index>[\w.+\-]+)\)?$")
 # joint sample values an estimate that is not a sum of one-sample terms may enumerate
 MAX_SAMPLE_COMBINATIONS = 4096
+# evaluations of the estimate a sample mean's exact average may take (samples × values of one sample);
+# past it this model is too large for the estimate, and a smaller model decides
+MAX_SAMPLE_EVALUATIONS = 1500
 # random draws of all samples at which a sample mean's separability is verified before it is trusted
 SEPARABILITY_PROBES = 3
 
@@ -41,12 +47,12 @@ def mean_over_samples(lhs: m.Expr, rhs: m.Expr, ev: Evaluator, tables: dict[Any,
                                 if ev.ctx.domain_of_base(v.base) != TRAJ)
     before = set(ev.free)
     ev.real(rhs, Env())
-    slots: list[tuple[Any, int]] = [(k, -1) for k in sorted(set(ev.free) - before) if _SAMPLE_KEY.match(k)]
+    slots: list[tuple[Any, int]] = [(k, -1) for k in sorted(set(ev.free) - before) if _is_sample(k, ev)]
     for key in sorted(k for k in ev.cache if isinstance(k, tuple) and k[0] == "dataset"):  # type: ignore[misc]
         slots += [(key, i) for i in range(len(ev.cache[key]))]
     if not slots:
         return ev.real(rhs, Env())
-    spaces = [_sample_space(key, lhs, ev) for key, _ in slots]
+    spaces = _sample_spaces([key for key, _ in slots], lhs, ev)
     shared = {k: v for k, v in ev.free.items() if k in before}
 
     def value_at(choice: list[Any]) -> jets.Value:
@@ -64,7 +70,10 @@ def mean_over_samples(lhs: m.Expr, rhs: m.Expr, ev: Evaluator, tables: dict[Any,
             else:
                 members = inner.cache.setdefault(key, [None] * len([s for s in slots if s[0] == key]))
                 members[index] = value
-        return inner.real(rhs, Env())
+        try:
+            return inner.real(rhs, Env())
+        finally:   # the search's work count includes the averaging, so an expensive estimate stops early
+            ev.extra_work = getattr(ev, "extra_work", 0) + MAX_EVALUATIONS - inner.budget
 
     base = [space[0][0] for space in spaces]
     f0 = value_at(base)
@@ -100,12 +109,39 @@ def mean_over_samples(lhs: m.Expr, rhs: m.Expr, ev: Evaluator, tables: dict[Any,
     return total
 
 
+def _is_sample(key: str, ev: Evaluator) -> bool:
+    """Whether the free name ``key`` is a sample: ``x_2``, or ``x_N`` / ``τ_N`` of a sampled letter."""
+    if _SAMPLE_KEY.match(key):
+        return True
+    match = _INDEXED_KEY.match(key)
+    return match is not None and (match.group("base") in ev.sample_bases or
+                                  ev.ctx.domain_of_base(match.group("base")) == TRAJ)
+
+
+def _sample_spaces(keys: list[Any], lhs: m.Expr, ev: Evaluator) -> list[list[tuple[Any, jets.Value]]]:
+    """Each sample's values with their probabilities (computed once per distribution); TooLarge when the
+    exact average would take more than MAX_SAMPLE_EVALUATIONS evaluations of the estimate."""
+    known: dict[Any, list[tuple[Any, jets.Value]]] = {}
+    out = []
+    for key in keys:
+        match = _INDEXED_KEY.match(key) if isinstance(key, str) else None
+        kind = "τ" if match is None or ev.ctx.domain_of_base(match.group("base")) == TRAJ else match.group("base")
+        if kind == "τ" and kind not in known and len(ev.trajectories()) * len(keys) > MAX_SAMPLE_EVALUATIONS:
+            raise TooLarge("too many sample values to average the estimate exactly in this model")
+        if kind not in known:
+            known[kind] = _sample_space(key, lhs, ev)
+        out.append(known[kind])
+    if sum(len(space) for space in out) > MAX_SAMPLE_EVALUATIONS:
+        raise TooLarge("too many sample values to average the estimate exactly in this model")
+    return out
+
+
 def _sample_space(key: Any, lhs: m.Expr, ev: Evaluator) -> list[tuple[Any, jets.Value]]:
     """The values a sample can take, with their probabilities."""
     if isinstance(key, tuple):  # a member of a data set: a trajectory from the trajectory distribution
         info = trajectory_definition(ev.ctx)
         return [(t, ev.apply_definition(info, [t], Env())) for t in ev.trajectories()]
-    match = _SAMPLE_KEY.match(key)
+    match = _INDEXED_KEY.match(key)
     assert match is not None
     base = match.group("base")
     domain = ev.ctx.domain_of_base(base)

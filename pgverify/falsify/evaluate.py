@@ -165,6 +165,8 @@ class Evaluator(Calls, Enumeration):
         if isinstance(v, Elem):
             # a value of a finite space used as a number: each element stands for a fixed random real
             return round(between(FIXED_REAL_RANGE, self._u("elem", v.domain, v.index)), VALUE_DIGITS)
+        if jets.is_precise_number(v):  # a high-precision number (a near tie evaluated again)
+            return v
         what = "a trajectory" if isinstance(v, Traj) else "a function"
         raise Unsupported(f"'{m.show(e)}' is {what}, not a number")
 

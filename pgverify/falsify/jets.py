@@ -10,6 +10,9 @@ the coefficients of an outer jet may be inner jets (nested forward mode).
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Union
 
 Value = Union[float, "Jet"]
@@ -187,10 +190,92 @@ def derivative(a: Value, var: int) -> Value:
     return 0.0
 
 
+# --------------------------------------------------------------------------- high precision
+
+
+@contextmanager
+def precise(digits: int = 40) -> Iterator[None]:
+    """Within the block, exp, log, powers and divisions of plain numbers are computed with mpmath.
+
+    Values then become mpmath numbers and carry ``digits`` significant digits through every later
+    operation, so a near tie can be decided.  The module's functions are swapped, so the ordinary
+    (float) path pays nothing; swapping is serialised, and a thread that computes more precisely for a
+    moment computes the same values.
+    """
+    import mpmath
+
+    global exp, log, div, power
+    with _PRECISE_LOCK:
+        saved = exp, log, div, power
+        with mpmath.workdps(digits):
+            exp, log, div, power = _mp_exp, _mp_log, _mp_div, _mp_power
+            try:
+                yield
+            finally:
+                exp, log, div, power = saved
+
+
+_PRECISE_LOCK = threading.RLock()
+_float_exp, _float_log, _float_div, _float_power = exp, log, div, power
+
+
+def _mp_exp(a: Value) -> Value:
+    import mpmath
+
+    if not isinstance(a, Jet):
+        return mpmath.exp(a)
+    return _float_exp(a)     # the series recursion calls exp (now _mp_exp) on the coefficients
+
+
+def _mp_log(a: Value) -> Value:
+    import mpmath
+
+    if not isinstance(a, Jet):
+        if a <= 0:
+            raise Undefined("log of a non-positive number")
+        return mpmath.log(a)
+    return _float_log(a)
+
+
+def _mp_div(a: Value, b: Value) -> Value:
+    import mpmath
+
+    if not isinstance(a, Jet) and not isinstance(b, Jet):
+        if b == 0:
+            raise Undefined("division by zero")
+        return mpmath.mpf(a) / b
+    return _float_div(a, b)
+
+
+def _mp_power(a: Value, b: Value) -> Value:
+    import mpmath
+
+    if not isinstance(a, Jet) and not isinstance(b, Jet) and not (float(b).is_integer() and abs(b) <= 64):
+        if a < 0 or (a == 0 and b < 0):
+            raise Undefined("a power of a negative number")
+        return mpmath.power(mpmath.mpf(a), b)
+    return _float_power(a, b)
+
+
+def is_precise_number(v: object) -> bool:
+    """Whether ``v`` is a high-precision (mpmath) real, as computed inside ``precise``."""
+    return type(v).__name__ == "mpf"
+
+
+def precise_value(a: Value) -> object:
+    """The value of ``a`` without rounding it to a float (an mpmath number stays one)."""
+    while isinstance(a, Jet):
+        a = a.c[0]
+    return a
+
+
 def value(a: Value) -> float:
     while isinstance(a, Jet):
         a = a.c[0]
-    return float(a)
+    try:
+        return float(a)
+    except OverflowError:  # an exact integer beyond floats (10^5000): infinite, which no comparison trusts
+        return math.copysign(math.inf, a)
 
 
 def coefficients(a: Value) -> list[float]:

@@ -18,35 +18,57 @@ from .. import model as m
 from ..semantics import ACTION, STATE
 from . import jets
 
-# (states, actions, horizon) of the models, tried in this order: small enough to enumerate every
-# trajectory, varied enough that a claim true only for two actions or a short horizon fails on another
-# shape.  The first two are the cheapest: a symbolic proof's cross-check uses only those.
+# (states, actions, horizon) of the implementation worlds (``impl``) and of a derivation step's first two
+# models: the cheapest, so a symbolic proof's cross-check uses only those.
 MODEL_SHAPES: tuple[tuple[int, int, int], ...] = (
     (2, 2, 2), (3, 3, 1), (2, 2, 3), (3, 2, 2), (2, 3, 2), (3, 2, 1), (2, 2, 4), (2, 3, 3),
 )
+# the shapes of a derivation step's models, tried in this order: after the two cheap ones, up to 5 states,
+# 5 actions and a horizon of 5, so that a claim true only for few actions, a short horizon or a small
+# space fails on another shape (every one small enough to enumerate every trajectory; the cheaper first,
+# since an expensive step stops adding models once enough agree)
+STEP_SHAPES: tuple[tuple[int, int, int], ...] = (
+    (2, 2, 2), (3, 3, 1), (5, 5, 1), (4, 4, 2), (2, 5, 2), (5, 2, 2), (3, 2, 3), (2, 2, 5), (3, 3, 3), (2, 3, 4),
+)
 # Ranges are written (low, width), so a draw is exactly ``low + width * u`` for a uniform u in [0, 1).
-# Parameters lie in [-1.2, 1.2]: both signs, and small enough that exp() of a smooth function of them
-# stays well inside floating point.
+# The implementation worlds draw parameters in [-1.2, 1.2]; a derivation step's models draw them from
+# the ranges of STEP_THETA_RANGES in turn: moderate, wide, and far out (where a softmax policy is close
+# to deterministic), so that a claim true only for small parameters fails.
 THETA_RANGE = (-1.2, 2.4)
-# the discount lies in [0.3, 0.9]: away from 0 (which would hide a missing γ^t) and from 1
-GAMMA_RANGE = (0.3, 0.6)
+STEP_THETA_RANGES: tuple[tuple[float, float], ...] = ((-1.5, 3.0), (-1.5, 3.0), (-4.0, 8.0), (-8.0, 16.0))
+# the logits of a distribution are multiplied by one of these (in turn): at 4 a policy's logits reach
+# about ±8, nearly deterministic; at 1 it is close to uniform
+LOGIT_SCALES = (1.0, 1.0, 1.0, 1.0, 4.0, 1.0, 2.5, 1.0, 4.0, 1.0)
+# the discount lies in [0.1, 0.95]: away from 0 (which would hide a missing γ^t) and from 1
+GAMMA_RANGE = (0.1, 0.85)
 # a value that depends on nothing real (an element of a finite space used as a number, a function of
 # discrete arguments only) is a fixed real in [-2, 2]
 FIXED_REAL_RANGE = (-2.0, 4.0)
-# a free real's magnitude lies in [0.3, 2.0] (never near 0, so a dropped factor shows); it is
-# positive with probability FREE_REAL_POSITIVE
-FREE_REAL_MAGNITUDE = (0.3, 1.7)
+# a free real's magnitude lies in [0.1, 6.0] (never near 0, so a dropped factor shows; on both sides of
+# 1, so x ≤ x² is not taken for granted); it is positive with probability FREE_REAL_POSITIVE
+FREE_REAL_MAGNITUDE = (0.1, 5.9)
 FREE_REAL_POSITIVE = 0.6
 # a parameter the model did not draw (never expected: every declared parameter is drawn) takes this value
 DEFAULT_THETA = 0.3
-# sample counts N alternate between these two, and a data set D has DATASET_SIZE members: small, so
-# that a Monte-Carlo average over every draw stays exact
+# sample counts N of the implementation worlds; a derivation step's models take N, and the size of a data
+# set D, from STEP_SAMPLE_COUNTS in turn (1 to 6: an estimate right only for some N fails on another)
 SAMPLE_COUNTS = (2, 3)
+STEP_SAMPLE_COUNTS = (2, 3, 1, 6, 4, 5, 2, 3, 1, 6)
+STEP_DATASET_SIZES = (2, 3, 6, 1, 5, 4, 3, 2, 6, 1)
 DATASET_SIZE = 2
-# a domain other than states and actions has 2 or 3 elements
-DOMAIN_SIZES = (2, 3)
+# a domain other than states and actions has 2 to 5 elements
+DOMAIN_SIZES = (2, 5)
+# a random function is a polynomial of degree 2 to MAX_DEGREE in each real argument, plus an exponential
+# of each argument and a product of each pair (so no two arguments play symmetric roles)
+MAX_DEGREE = 5
+# a step's extra models have spaces and a horizon beyond its literal integers, up to this far (so that
+# one model stays small)
+MAX_BEYOND = 40
 # limits that keep one model's evaluation small: past them the step is unknown, never guessed
 MAX_TERMS = 5000           # terms a single sum or distribution may enumerate
+# trajectories of a model's shape at most (its spaces shrink to fit): an expectation over trajectories
+# is enumerated in every model, and a few hundred keep a step well inside its time limit
+MAX_TRAJECTORIES = 700
 MAX_EVALUATIONS = 400_000  # elementary operations before a model gives up
 # random constants are rounded so a counterexample reads well (and prints the same everywhere)
 PARAM_DIGITS = 4
@@ -146,15 +168,42 @@ class Model:
     gamma: float
     theta: dict[str, float]
     domain_sizes: dict[str, int] = field(default_factory=dict)
+    dataset_size: int = DATASET_SIZE
+    logit_scale: float = 1.0
 
     @staticmethod
-    def random(seed: int, index: int, params: list[str]) -> Model:
-        """The ``index``-th model for ``seed``, with a value for each parameter in ``params``."""
-        n_states, n_actions, horizon = MODEL_SHAPES[index % len(MODEL_SHAPES)]
-        theta = {p: round(between(THETA_RANGE, unit(seed, index, "param", p)), PARAM_DIGITS) for p in params}
+    def random(seed: int, index: int, params: list[str], beyond: int = 0, long: int = 0) -> Model:
+        """The ``index``-th model for ``seed``, with a value for each parameter in ``params``.
+
+        Past the STEP_SHAPES come the step's extra models, beyond ``beyond`` (its largest literal
+        integer): one with spaces of ``beyond + 1`` values (at most 8) and horizon 1, one with a horizon
+        of ``beyond + 1``.  ``long`` is the largest literal time index or sum bound (``s_10``,
+        ``sum_{t=0}^{10}``): every model is long enough for it.
+        """
+        k = len(STEP_SHAPES)
+        wide = min(max(beyond + 1, 6), MAX_BEYOND)
+        if index == k:
+            n_states, n_actions, horizon = min(wide, 8), min(wide, 8), 1
+        elif index > k:
+            n_states, n_actions, horizon = 2, 2, wide
+        else:
+            n_states, n_actions, horizon = STEP_SHAPES[index]
+        if horizon <= long < MAX_BEYOND:
+            horizon = long + 1   # a literal time index s_10 must exist in every model
+        n_states, n_actions = _enumerable(n_states, n_actions, horizon)
+        theta_range = STEP_THETA_RANGES[index % len(STEP_THETA_RANGES)]
+        theta = {p: round(between(theta_range, unit(seed, index, "param", p)), PARAM_DIGITS) for p in params}
         return Model(seed=seed * 1000 + index, n_states=n_states, n_actions=n_actions, horizon=horizon,
-                     n_samples=SAMPLE_COUNTS[index % len(SAMPLE_COUNTS)],
-                     gamma=round(between(GAMMA_RANGE, unit(seed, index, "γ")), PARAM_DIGITS), theta=theta)
+                     n_samples=STEP_SAMPLE_COUNTS[index % len(STEP_SAMPLE_COUNTS)],
+                     gamma=round(between(GAMMA_RANGE, unit(seed, index, "γ")), PARAM_DIGITS), theta=theta,
+                     dataset_size=STEP_DATASET_SIZES[index % len(STEP_DATASET_SIZES)],
+                     logit_scale=LOGIT_SCALES[index % len(LOGIT_SCALES)])
+
+    def covered(self) -> dict[str, Any]:
+        """What this model contributes to a ``checked`` verdict's coverage (sizes, horizon, N, |D|)."""
+        return {"states": self.n_states, "actions": self.n_actions, "horizon": self.horizon,
+                "N": self.n_samples, "|D|": self.dataset_size,
+                "theta": [min(self.theta.values(), default=0.0), max(self.theta.values(), default=0.0)]}
 
     def size(self, domain: str) -> int:
         """How many elements ``domain`` has in this model."""
@@ -164,7 +213,10 @@ class Model:
             return self.n_actions
         if domain not in self.domain_sizes:
             low, high = DOMAIN_SIZES
-            self.domain_sizes[domain] = low + int(unit(self.seed, "size", domain) * (high - low + 1))
+            # the sizes of the first models cycle through the whole range, the rest are random in it
+            turn = self.seed % 1000
+            self.domain_sizes[domain] = low + (turn % (high - low + 1) if turn < 8 else
+                                               int(unit(self.seed, "size", domain) * (high - low + 1)))
         return self.domain_sizes[domain]
 
     def describe(self) -> dict[str, Any]:
@@ -173,6 +225,39 @@ class Model:
         out.update({f"|{d}|": n for d, n in sorted(self.domain_sizes.items())})
         out.update(self.theta)
         return out
+
+
+def _enumerable(n_states: int, n_actions: int, horizon: int) -> tuple[int, int]:
+    """Spaces shrunk (the larger first) until every trajectory of the horizon can be enumerated cheaply."""
+    while n_states ** (horizon + 1) * n_actions ** horizon > MAX_TRAJECTORIES and max(n_states, n_actions) > 1:
+        if n_states >= n_actions:
+            n_states -= 1
+        else:
+            n_actions -= 1
+    return n_states, n_actions
+
+
+def smooth(u: Any, tag: tuple, reals: list[jets.Value]) -> jets.Value:
+    """A random smooth function of the real inputs, drawn from ``u(*tag, …)``.
+
+    c0 + Σ_j p_j(x_j) + Σ_j a_j exp(b_j x_j) + Σ_{j<k} c_jk x_j x_k, with p_j a polynomial of degree 2 to
+    MAX_DEGREE (coefficients shrinking as 1/k!, so wide parameter ranges stay finite).  Each argument
+    has its own coefficients and rate, so no two arguments play symmetric roles, and no derivative of
+    order ≤ MAX_DEGREE vanishes identically.
+    """
+    acc: jets.Value = 2.0 * u(*tag, "c0") - 1.0
+    factorial = (1.0, 1.0, 2.0, 6.0, 24.0, 120.0, 720.0)
+    for j, x in enumerate(reals):
+        degree = 2 + int(u(*tag, j, "deg") * (MAX_DEGREE - 1))
+        poly: jets.Value = (2.0 * u(*tag, j, "c", degree) - 1.0) / factorial[degree]
+        for k in range(degree - 1, 0, -1):     # Horner: (((c_d x + c_{d-1}) x + …) x + c_1) x
+            poly = jets.add(jets.mul(poly, x), (2.0 * u(*tag, j, "c", k) - 1.0) / factorial[k])
+        acc = jets.add(acc, jets.mul(poly, x))
+        rate = 1.2 * u(*tag, j, "b") - 0.6
+        acc = jets.add(acc, jets.mul(jets.exp(jets.mul(x, rate)), 0.8 * u(*tag, j, "a") - 0.4))
+        for i in range(j):
+            acc = jets.add(acc, jets.mul(jets.mul(reals[i], x), 1.2 * u(*tag, i, j, "x") - 0.6))
+    return acc
 
 
 class Env:

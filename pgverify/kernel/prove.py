@@ -18,6 +18,8 @@ from .. import model as m
 from ..semantics import Context
 from .compare import same
 from ..rules.base import ALGEBRAIC_COMPARISON, LEMMA_REWRITES, OPTION_CREDITS, UNFOLD_DISTRIBUTIONS
+from .inequalities import prove_inequality
+from .nonzero import unsafe_denominator
 from .normalize import Normalizer, Switches, all_switches, rewrite_named, switches
 from .terms import Proof, Unsupported, canon
 from .translate import Translator
@@ -109,15 +111,25 @@ def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozense
     declarations.  With ``rules`` given, only those rules' rewrites (plus the
     always-on BASE) are used, and a cited lemma may rewrite one side.
     """
-    if relation not in ("=", "≈"):
+    if relation not in ("=", "≈", "≤", "≥", "<", ">"):
         return Proof(False, "unsupported relation")
     tr = Translator(ctx)
     try:
         left, right = tr.side(lhs), tr.side(rhs)
     except Unsupported as why:
         return Proof(False, f"unsupported: {why}")
-    if canon(left) == canon(right):
+    # no proof through a division by something that may be zero (sympy cancels x/x whatever x is)
+    unsafe = unsafe_denominator([lhs, rhs], tr.side, Normalizer(tr, all_switches()).run)
+    if unsafe is not None:
+        return Proof(False, f"no proof: {unsafe}")
+    if canon(left) == canon(right) and relation not in ("<", ">"):
         return Proof(True)
+    if relation in ("≤", "≥", "<", ">"):
+        norm = Normalizer(tr, all_switches() if rules is None else switches(rules))
+        try:
+            return prove_inequality(canon(norm.run(left)), canon(norm.run(right)), relation, norm.run)
+        except Unsupported as why:
+            return Proof(False, f"unsupported: {why}")
     if rules is None:
         caps, lemma_names = all_switches(), []
     else:

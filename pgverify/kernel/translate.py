@@ -358,12 +358,13 @@ class Translator(_BigOperators):
                 return self.name(e, scope)[0]
             case m.Call():
                 return self.call(e, scope)
-            case m.Add(left=l, right=r):
-                return self.expr(l, scope) + self.expr(r, scope)
-            case m.Sub(left=l, right=r):
-                return self.expr(l, scope) - self.expr(r, scope)
-            case m.Mul(left=l, right=r):
-                return self.expr(l, scope) * self.expr(r, scope)
+            case m.Add() | m.Sub():
+                # a chain of n terms is built with one sympy call: adding them two at a time re-sorts the
+                # growing sum each time (quadratic in n, and worse with sympy's comparisons)
+                return sp.Add(*[self.expr(t, scope) if sign > 0 else -self.expr(t, scope)
+                                for sign, t in _terms(e)])
+            case m.Mul():
+                return sp.Mul(*[self.expr(f, scope) for f in m.factors(e)])
             case m.Div(left=l, right=r):
                 return self.expr(l, scope) / self.expr(r, scope)
             case m.Neg(operand=o):
@@ -467,6 +468,17 @@ class Translator(_BigOperators):
         if isinstance(e, m.Name):
             return self.name(e, scope)
         return self.expr(e, scope), REAL
+
+
+def _terms(e: m.Expr) -> list[tuple[int, m.Expr]]:
+    """The terms of a sum or difference with their signs, left to right (without recursion on the left
+    spine, where a long sum nests)."""
+    out: list[tuple[int, m.Expr]] = []
+    while isinstance(e, (m.Add, m.Sub)):
+        out.append((1 if isinstance(e, m.Add) else -1, e.right))
+        e = e.left
+    out.append((1, e))
+    return out[::-1]
 
 
 def positive_by_declaration(e: m.Expr, ctx: Context) -> bool:

@@ -294,8 +294,16 @@ def rewrite_named(name: str) -> Rewrite:
 
 
 def misconception(name: str) -> Misconception:
-    """Return the misconception named exactly ``name``; ``KeyError`` otherwise."""
-    return _MISCONCEPTIONS_BY_NAME[name]
+    """Return the misconception (or generic mistake, ``rules.generic``) named exactly ``name``; ``KeyError``
+    otherwise."""
+    if name in _MISCONCEPTIONS_BY_NAME:
+        return _MISCONCEPTIONS_BY_NAME[name]
+    from .generic import GENERIC_MISTAKES
+
+    for entry in GENERIC_MISTAKES:
+        if entry.name == name:
+            return entry
+    raise KeyError(name)
 
 
 def misconceptions_for(rule_name: str) -> tuple[Misconception, ...]:

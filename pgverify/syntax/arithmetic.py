@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from lark import Transformer, v_args
 
 from .. import model as m
@@ -13,8 +15,21 @@ GREEK = {
 }
 
 
+MAX_DIGITS = 1000   # a number written with more digits is refused (Python's own limit is 4300, and every
+                    # value is shown and compared as text somewhere)
+TOO_LARGE = f"number too large: more than {MAX_DIGITS} digits"
+
+
+def too_many_digits(text: str) -> bool:
+    """Whether a number (or a name's numeric part) is written with more than MAX_DIGITS digits."""
+    return len(text) > MAX_DIGITS and sum(ch.isdigit() for ch in text) > MAX_DIGITS
+
+
 def canonical_word(word: str) -> str:
-    """Map an ASCII Greek spelling to its letter (``theta`` → ``θ``)."""
+    """Map an ASCII Greek spelling to its letter (``theta`` → ``θ``); every name is compared after Unicode NFKC
+    (``ϑ`` is ``θ``, fullwidth ``ｘ`` is ``x``: see :mod:`pgverify.lookalikes`, which notes each fold)."""
+    if not word.isascii():
+        word = unicodedata.normalize("NFKC", word)
     return GREEK.get(word, word)
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from fractions import Fraction
 
 from lark import Token, v_args
+from lark.visitors import Transformer_NonRecursive
 
 from ... import model as m
-from ..arithmetic import ArithmeticBuilder, canonical_word, differential
+from ..arithmetic import (
+    TOO_LARGE,
+    ArithmeticBuilder,
+    canonical_word,
+    differential,
+    too_many_digits,
+)
 from .errors import ParseFailure
 from .lines import RELATIONS
 
@@ -20,7 +28,10 @@ _BIG_OPERATOR_WORDS = {"sum", "prod", "int", "Σ", "∑", "Π", "∏", "∫"}
 
 
 def name_from_text(text: str, span: m.Span) -> m.Name:
-    """Build a Name from a NAME token: ``π_θ``, ``rho0``, ``s_t'``, ``x^{(i)}``."""
+    """Build a Name from a NAME token: ``π_θ``, ``rho0``, ``s_t'``, ``x^{(i)}`` (after Unicode NFKC, as every
+    name: ``ｘ1`` is ``x1``)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     match = re.fullmatch(rf"({LETTERS}[^\W_]*)(?:_([^\W_]+))?('*)(?:\^\{{\(([^(){{}}]*)\)\}})?", text)
     if match is None:  # the grammar's NAME regex guarantees a match
         raise ParseFailure(m.SyntaxIssue(span, f"cannot read the name '{text}'"))
@@ -32,7 +43,7 @@ def name_from_text(text: str, span: m.Span) -> m.Name:
     digits = re.fullmatch(rf"({LETTERS}+?)(\d+)", base)
     if digits and canonical_word(digits.group(1)) != digits.group(1) or digits and len(digits.group(1)) == 1:
         base, trailing = digits.group(1), digits.group(2)
-        subs = (m.Num(Fraction(int(trailing)), span=span),)
+        subs = (m.Num(Fraction(int(_checked_digits(trailing, span))), span=span),)
     base = canonical_word(base)
     if sub is not None:
         subs = subs + (_atom_from_text(sub, span),)
@@ -42,8 +53,15 @@ def name_from_text(text: str, span: m.Span) -> m.Name:
 
 def _atom_from_text(text: str, span: m.Span) -> m.Expr:
     if text.isdigit():
-        return m.Num(Fraction(int(text)), span=span)
+        return m.Num(Fraction(int(_checked_digits(text, span))), span=span)
     return m.Name(canonical_word(text), span=span)
+
+
+def _checked_digits(text: str, span: m.Span) -> str:
+    """``text`` if it has at most MAX_DIGITS digits; else a clear syntax error (never Python's ValueError)."""
+    if too_many_digits(text):
+        raise ParseFailure(m.SyntaxIssue(span, TOO_LARGE))
+    return text
 
 
 def param_from_text(text: str) -> str:
@@ -52,9 +70,17 @@ def param_from_text(text: str) -> str:
     for prefix in ("∇", "grad"):
         if text.startswith(prefix):
             rest = text[len(prefix):].lstrip("_").strip("{} ")
-            return canonical_word(rest)
+            return _param_key(rest)
     match = re.search(rf"(?:∂|d)\s*({LETTERS}\w*'*)$", text)
-    return canonical_word(match.group(1)) if match else ""
+    return _param_key(match.group(1)) if match else ""
+
+
+def _param_key(word: str) -> str:
+    """The key of the parameter named ``word``, read as a name is read (``θ2`` is ``θ_2``, as in ``param θ2``)."""
+    try:
+        return name_from_text(word, m.NOWHERE).key()
+    except ParseFailure:
+        return canonical_word(word)
 
 
 def _span(meta, offset: int) -> m.Span:
@@ -72,12 +98,42 @@ def _relation(tok: Token) -> str:
 
 
 
+FLAT_SUM = 127   # terms of a `+` chain kept left-nested as written
+SUM_CHUNK = 64
+
+
+def _balanced(terms: list[m.Expr], span: m.Span) -> m.Expr:
+    """The sum of ``terms`` (in order) as a tree of depth log2(len(terms))."""
+    level = list(terms)
+    while len(level) > 1:
+        level = [m.Add(level[i], level[i + 1], span=span) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    return level[0]
+
+
 class LineBuilder(ArithmeticBuilder):
     """Builds model nodes from the lark tree; positions come from ``meta``."""
+
+    # a flat sum of thousands of terms is a tree thousands deep: it is built without recursion
+    transform = Transformer_NonRecursive.transform
 
     def __init__(self, first_line: int):
         super().__init__()
         self.offset = first_line - 1
+        self._sums: dict[int, tuple[m.Expr, list[m.Expr]]] = {}   # a `+` chain being built: its terms
+
+    @v_args(meta=True)
+    def add(self, meta, c):
+        """``a + b + c …``: left-nested as written, but a chain of more than ``FLAT_SUM`` terms is regrouped
+        (every ``SUM_CHUNK`` terms) into a balanced tree, so a flat sum of thousands of terms is not thousands
+        deep for every later walk (sums are associative: only the display gains parentheses)."""
+        node = m.Add(c[0], c[1], span=self._s(meta))
+        _, terms = self._sums.pop(id(c[0]), (None, [c[0]]))
+        terms.append(c[1])
+        if len(terms) > FLAT_SUM and len(terms) % SUM_CHUNK == 0:
+            node = _balanced(terms, node.span)
+        self._sums[id(node)] = (node, terms)
+        return node
 
     def _s(self, meta) -> m.Span:
         return _span(meta, self.offset)
@@ -97,7 +153,8 @@ class LineBuilder(ArithmeticBuilder):
     @v_args(meta=True)
     def number(self, meta, children):
         (tok,) = children
-        return m.Num(Fraction(str(tok)), span=_tspan(tok, self.offset))
+        span = _tspan(tok, self.offset)
+        return m.Num(Fraction(_checked_digits(str(tok), span)), span=span)
 
     @v_args(meta=True)
     def size(self, meta, children):

@@ -21,7 +21,7 @@ class ParseFailure(Exception):
 
 _TERMINAL_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['",
-    "RBRACE": "'}'", "LBRACE": "'{'", "REL": "a relation (=, ≈, ≤, ≥, ∝)", "BY": "'by'", "COMMA": "','",
+    "RBRACE": "'}'", "LBRACE": "'{'", "REL": "a relation (=, ≈, ≤, ≥, <, >, ∝)", "BY": "'by'", "COMMA": "','",
     "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'", "MULOP": "'*'", "CIRCUMFLEX": "'^'", "TILDE": "'~'",
     "COND": "'|'", "CALL_LPAR": "'('", "RULE_WORDS": "a rule name", "STRING": "a quoted text",
     "COLONEQ": "':='", "COLON": "':'", "DPARAM": "'∂θ' (the parameter)", "LEMMA_NAME": "a lemma name",
@@ -106,7 +106,7 @@ def _hint(text: str, pos: int, found: str, message: str) -> str:
         return "a big operator needs its index: write sum_t …, sum_{t=0}^{T-1} … or sum_{x} …"
     if found == "=" and re.search(r"(sum|prod|Σ|∑|Π|∏)_\w+$", before):
         return "write bounds in braces: sum_{t=0}^{T-1} …"
-    if found in RELATIONS and not re.match(r"\s*(~=|<=|>=|=|≈|≤|≥|∝|claim|goal|lemma|def)", text):
+    if found in RELATIONS and not re.match(r"\s*(~=|<=|>=|=|≈|≤|≥|∝|<|>|claim|goal|lemma|def)", text):
         return (f"unexpected '{found}': a relation starts a step on its own line (after the chain's first"
                 " expression); for a one-line step write `claim A = B`")
     if before.endswith(("by", "by ")):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ... import model as m
 from .errors import ParseFailure, caret
-from .lines import LogicalLine, logical_lines
+from .lines import LogicalLine, logical_lines, physical_lines
 from .parse import parse_line
 
 
@@ -57,7 +57,7 @@ class _Assembler:
     def __init__(self, path: str, source: str):
         self.path = path
         self.source = source.replace("\r\n", "\n")
-        self.lines = tuple(self.source.split("\n"))
+        self.lines = tuple(physical_lines(self.source))
         self.declarations: list = []
         self.derivations: list[m.Derivation] = []
         self.errors: list[m.SyntaxIssue] = []
@@ -86,7 +86,7 @@ class _Assembler:
     def _broken_line(self, logical: LogicalLine) -> None:
         """A line that did not parse: keep its place in the chain as an unreadable step."""
         first = logical.text.lstrip()
-        if self.current is not None and self.current.in_chain and re.match(r"(~=|<=|>=|=|≈|≤|≥|∝)", first):
+        if self.current is not None and self.current.in_chain and re.match(r"(~=|<=|>=|=|≈|≤|≥|∝|<|>)", first):
             column = len(logical.text) - len(first) + 1
             span = m.Span(logical.line, column, logical.line, column + 1)
             self.current.steps.append(m.Step(self.current.last, "?", None, None, span, self._text(logical)))

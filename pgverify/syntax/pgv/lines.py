@@ -10,9 +10,13 @@ import re
 from dataclasses import dataclass
 
 # the relations a step may use, as written → as meant
-RELATIONS = {"=": "=", "≈": "≈", "~=": "≈", "≤": "≤", "<=": "≤", "≥": "≥", ">=": "≥", "∝": "∝", "propto": "∝"}
+RELATIONS = {"=": "=", "≈": "≈", "~=": "≈", "≤": "≤", "<=": "≤", "≥": "≥", ">=": "≥", "∝": "∝", "propto": "∝",
+             "<": "<", ">": ">"}
 KEYWORDS = ("use", "param", "dist", "fun", "depends", "def", "derivation", "goal", "lemma", "claim")
-_NEW_LINE_START = re.compile(r"\s*(?:(?:" + "|".join(KEYWORDS) + r")\b|~=|<=|>=|=|≈|≤|≥|∝)")
+# every line break str.splitlines knows (CR LF, LF, CR, VT, FF, FS, GS, RS, NEL, LINE and PARAGRAPH SEPARATOR):
+# a claim after any of them is a line of its own, never swallowed by the line before
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_NEW_LINE_START = re.compile(r"\s*(?:(?:" + "|".join(KEYWORDS) + r")\b|~=|<=|>=|=|≈|≤|≥|∝|<|>)")
 
 
 @dataclass(frozen=True)
@@ -22,9 +26,15 @@ class LogicalLine:
     last_line: int
 
 
+def physical_lines(source: str) -> list[str]:
+    """``source`` cut at every line break ``str.splitlines`` knows (a final break leaves an empty last line,
+    as ``split("\\n")`` does, so line numbers count the breaks)."""
+    return _LINE_BREAK.split(source)
+
+
 def logical_lines(source: str) -> list[LogicalLine]:
     """Cut ``source`` into logical lines; comments become spaces so positions stay true."""
-    physical = source.split("\n")
+    physical = physical_lines(source)
     out: list[LogicalLine] = []
     buf: list[str] = []
     start = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from functools import cache
 
@@ -28,7 +29,10 @@ def parse_line(logical: LogicalLine) -> m.Statement:
     """Parse one logical line into a statement node (raises ParseFailure)."""
     try:
         tree = _parser().parse(logical.text)
-        return LineBuilder(logical.line).transform(tree)
+        statement = LineBuilder(logical.line).transform(tree)
+        if _depth(statement) > MAX_DEPTH:
+            raise RecursionError   # built without recursion, but every later walk of it would recurse
+        return statement
     except UnexpectedInput as err:
         raise ParseFailure(describe(err, logical)) from None
     except RecursionError:
@@ -42,6 +46,25 @@ def parse_line(logical: LogicalLine) -> m.Statement:
                 issue = replace(issue, context=caret(logical.text, _position(logical, issue.span)))
             raise ParseFailure(issue) from None
         raise
+
+
+MAX_DEPTH = 400   # nesting a line may have (a flat sum is not nesting: the builder balances long `+` chains)
+
+
+def _depth(node: object) -> int:
+    """How deeply the nodes of a statement nest (iterative: a deep tree is measured, never recursed into)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(node, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        if isinstance(item, (tuple, list)):
+            stack.extend((x, depth) for x in item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, (type, m.Span)):
+            stack.extend((getattr(item, f.name), depth + 1) for f in dataclasses.fields(item) if f.name != "span")
+    return deepest
 
 
 def _position(logical: LogicalLine, span: m.Span) -> int:
