@@ -73,3 +73,10 @@ def check(paths: list[str | Path], options: Options | None = None,
         filters.merge(report, *filters.apply_suppressions(source, result, options.strict), result.path)
         report.files.append(result)
     return report
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext pgverify``: the ``%%pgverify`` cell magic (IPython is imported only now, by the magic)."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)

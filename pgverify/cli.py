@@ -21,10 +21,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import config, filters, inputs, readers
+from . import config, filters, inputs, limits, lookalikes, readers
 from . import model as m
 from ._version import __version__
-from .checker import Options, check_source
+from .checker import Options, check_sources
+from .checkcache import DEFAULT_DIRECTORY as CACHE_DIRECTORY, CheckCache
 from .render import RENDERERS
 from .report import EXIT_ERROR, Report
 
@@ -97,28 +98,61 @@ def collect(paths: list[Path], exclude: tuple[str, ...] = (), root: Path = Path(
 
 
 def _read_macros(paths: list[Path]) -> tuple[str, list[str]]:
+    from .readers.site_macros import macro_text   # LaTeX, or a site's conf.py/_config.yml/mkdocs.yml/… table
+
     texts, problems = [], []
     for p in paths:
         try:
-            texts.append(inputs.read_text(p))   # a regular file of bounded size (never /dev/zero or a FIFO)
+            # a regular file of bounded size (never /dev/zero or a FIFO)
+            texts.append(macro_text(p, inputs.read_text(p)))
         except inputs.InputError as err:
             problems.append(f"cannot read the macros file: {err}")
     return "\n".join(texts), problems
 
 
-def read_input(path: Path | None, display: str, suffix: str | None, options: readers.ReadOptions
+PARSE_SECONDS = 10.0   # at least this long for reading one file (a step's limit, if larger, applies instead)
+
+
+def read_input(path: Path | None, display: str, suffix: str | None, options: readers.ReadOptions,
+               bounds: tuple[float, int | None] = (PARSE_SECONDS, limits.DEFAULT_STEP_MEMORY)
                ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     """Read a file (``path``) or standard input (``None``) with the reader for ``suffix`` (default: the
-    extension of ``display``); every location names ``display``.  Never raises."""
+    extension of ``display``); every location names ``display``.  Never raises.
+
+    The file is read and parsed in a worker under ``bounds`` (seconds, MiB), as a step is checked: a 5 MB
+    line or a hundred thousand unclosed fences cost the limit, never minutes or the machine's memory."""
+    data = None
+    if path is None:  # standard input is read here, once; only the parse runs in the worker
+        stream = getattr(sys.stdin, "buffer", None)
+        try:
+            data = stream.read(inputs.MAX_FILE_BYTES + 1) if stream is not None else \
+                sys.stdin.read(inputs.MAX_FILE_BYTES + 1).encode("utf-8")
+        except (OSError, UnicodeError) as err:
+            issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), f"cannot read standard input: {err}")
+            return m.SourceFile(display, (), (), (issue,)), []
+    seconds, memory = bounds
+    (outcome,) = limits.run_jobs([lambda: _read_input(path, display, suffix, options, data)], seconds, 1,
+                                 memory=memory)
+    if isinstance(outcome, tuple):
+        return outcome
+    why = (f"took longer than the time limit of {seconds:g} s" if isinstance(outcome, limits.TimedOut)
+           else f"stopped ({getattr(outcome, 'message', outcome)})")
+    issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), f"reading the file {why}: is a line very long, or a block never"
+                                              " closed? Split the file")
+    return m.SourceFile(display, (), (), (issue,)), []
+
+
+def _read_input(path: Path | None, display: str, suffix: str | None, options: readers.ReadOptions,
+                data: bytes | None) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    """The body of :func:`read_input` (runs in its worker; ``data``: standard input's bytes)."""
     if path is not None and suffix is None:
         return readers.read_with_skips(path, options)
     try:
-        if path is None:
-            stream = getattr(sys.stdin, "buffer", None)
-            data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
-        else:
+        if data is not None and len(data) > inputs.MAX_FILE_BYTES:
+            raise inputs.InputError(f"{display}: larger than the limit of {inputs.MAX_FILE_BYTES >> 20} MiB")
+        if path is not None:
             data = inputs.read_bytes(path)
-        text = data.decode("utf-8")
+        text = (data or b"").decode("utf-8")
     except inputs.InputError as err:
         issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), str(err).removeprefix(f"{path}: "))
         return m.SourceFile(display, (), (), (issue,)), []
@@ -249,6 +283,9 @@ def check(
     time_limit: Annotated[Optional[float], typer.Option(
         "--time-limit", metavar="SECONDS", show_default=False,
         help=f"Seconds allowed per step, at least {MIN_TIME_LIMIT:g} (default: 5).")] = None,
+    memory_limit: Annotated[Optional[int], typer.Option(
+        "--memory-limit", metavar="MIB", show_default=False,
+        help=f"MiB of memory (address space) per step worker (default: {limits.DEFAULT_STEP_MEMORY}).")] = None,
     strict: Annotated[Optional[bool], typer.Option(
         "--strict/--no-strict", show_default=False,
         help="A step without a (correct) justification is a fault.")] = None,
@@ -266,24 +303,41 @@ def check(
         "--config", metavar="FILE", show_default=False, help="A pgverify.toml or pyproject.toml to use.")] = None,
     no_color: Annotated[bool, typer.Option(
         "--no-color", help="Plain text even on a terminal or with FORCE_COLOR.")] = False,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", "-j", metavar="N", min=1, max=1024, show_default=False,
+        help="Worker processes for the steps (default: the cores, or the configuration's jobs).")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Check every step again, neither reading nor writing the cache.")] = False,
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        "--cache-dir", metavar="DIR", show_default=False,
+        help=f"Where step results are kept between runs (default: {CACHE_DIRECTORY} beside the "
+             "configuration, or here).")] = None,
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="Check again whenever a file under the paths changes (until Ctrl-C).")] = False,
 ) -> None:
     """Check every step of every derivation and report the faulty ones (help: :data:`_HELP_CHECK`)."""
-    try:
-        code = _check(paths or [], output_format, output_file, outputs or [], quiet, verbose, select or [],
-                      ignore or [], stdin_filename, reader, seed, time_limit, strict, fail_on, all_math,
-                      macros or [], config_file, no_color)
-    except (UsageError, config.ConfigError) as err:
-        for line in str(err).splitlines():
-            typer.echo(f"pgverify: {line}", err=True)
-        code = EXIT_ERROR
-    raise typer.Exit(code)
+    def once() -> int:
+        try:
+            return _check(paths or [], output_format, output_file, outputs or [], quiet, verbose, select or [],
+                          ignore or [], stdin_filename, reader, seed, (time_limit, memory_limit), strict, fail_on,
+                          all_math, macros or [], config_file, no_color, (jobs, no_cache, cache_dir))
+        except (UsageError, config.ConfigError) as err:
+            for line in str(err).splitlines():
+                typer.echo(f"pgverify: {line}", err=True)
+            return EXIT_ERROR
+
+    if watch:   # the same check again on each change (pgverify.watch), until interrupted
+        from .watch import watch as watching
+
+        raise typer.Exit(watching(once, list(paths or [])))
+    raise typer.Exit(once())
 
 
 def _check(paths: list[Path], output_format: str | None, output_file: str | None, outputs: list[str],
            quiet: bool, verbose: bool, select: list[str], ignore: list[str], stdin_filename: str | None,
-           reader: str | None, seed: int | None, time_limit: float | None, strict: bool | None,
+           reader: str | None, seed: int | None, step_limits: tuple[float | None, int | None], strict: bool | None,
            fail_on: str | None, all_math: bool | None, macros: list[Path], config_file: Path | None,
-           no_color: bool) -> int:
+           no_color: bool, run: tuple[int | None, bool, Path | None] = (None, True, None)) -> int:
     """The body of ``check``: every usage error is found before the first step is checked."""
     conf = config.load(config_file if config_file is not None else config.find(Path.cwd()))
     if quiet and verbose:
@@ -297,14 +351,22 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
         raise UsageError(f"--fail-on must be one of: {', '.join(FAIL_ON)} (not {fail_on!r})")
     if reader is not None and reader not in READER_SUFFIX:
         raise UsageError(f"--reader must be one of: {', '.join(READER_SUFFIX)} (not {reader!r})")
-    if time_limit is not None and not time_limit >= MIN_TIME_LIMIT:
-        raise UsageError(f"--time-limit must be at least {MIN_TIME_LIMIT:g} seconds (not {time_limit:g})")
+    time_limit, memory_limit = step_limits
+    try:  # a finite number within bounds: inf, nan, a negative or a huge value is a usage error
+        time_limit = limits.check_seconds(time_limit) if time_limit is not None else None
+        memory_limit = limits.check_mebibytes(memory_limit) if memory_limit is not None else None
+    except limits.LimitError as err:
+        raise UsageError(str(err)) from None
     if stdin_filename is not None and not stdin_filename.strip():
         raise UsageError("--stdin-filename must not be empty")
     outputs_plan = _outputs(chosen, output_file, outputs)
     selection = _selection(select, ignore, conf)
     options = Options(seed=_pick(seed, conf.seed, 0), time_limit=_pick(time_limit, conf.time_limit, 5.0),
-                      strict=_pick(strict, conf.strict, False))
+                      strict=_pick(strict, conf.strict, False),
+                      memory_limit=_pick(memory_limit, conf.memory_limit, limits.DEFAULT_STEP_MEMORY))
+    options = replace(options, jobs=_pick(run[0], conf.jobs, None))
+    cache = CheckCache(None if run[1] else run[2] if run[2] is not None else
+                       _relative(conf.root / (conf.cache_dir or CACHE_DIRECTORY)))
     failing = fail_on or conf.fail_on or "unknown"
     targets = list(paths) if paths else [_relative(conf.root / p) for p in conf.paths]
     if not targets:
@@ -320,6 +382,10 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
 
     macro_files = list(macros) if macros else [_relative(conf.root / p) for p in conf.macros]
     macro_text, problems = _read_macros(macro_files)
+    if conf.macro_table:
+        from .readers.site_macros import table_text
+
+        macro_text = table_text(conf.macro_table) + "\n" + macro_text
     warnings: list[str] = []
     where = "[tool.pgverify] exclude" if conf.source is None or conf.source.name == "pyproject.toml" \
         else f"exclude in {conf.source}"
@@ -334,7 +400,8 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
     if from_stdin:
         inputs.append((None, stdin_filename or STDIN_NAME))
     report = Report([], strict=options.strict, seed=options.seed, usage_errors=problems, fail_on=failing)
-    _check_inputs(report, inputs, {p.resolve() for p in targets if p.is_file()}, forced, read_options, options)
+    _check_inputs(report, inputs, {p.resolve() for p in targets if p.is_file()}, forced, read_options, options,
+                  cache)
     filters.apply_selection(report, selection)
 
     shown = filters.quiet_view(report) if quiet else report
@@ -354,24 +421,30 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
 
 
 def _check_inputs(report: Report, inputs: list[tuple[Path | None, str]], explicit: set[Path], forced: str | None,
-                  read_options: readers.ReadOptions, options: Options) -> None:
+                  read_options: readers.ReadOptions, options: Options, cache: CheckCache | None = None) -> None:
     """Read and check each input (a file, or standard input for ``None``), applying its suppression comments.
 
     ``forced`` (a --reader) applies to the files named explicitly and to standard input; a file found in a
-    directory is read by its extension, and left out when it holds no derivation.
+    directory is read by its extension, and left out when it holds no derivation.  Every input is read
+    first, then all are checked with one pool of workers (``cache``: results kept from earlier runs are
+    not checked again).
     """
+    read: list[tuple[m.SourceFile, list[m.SyntaxIssue]]] = []
     for path, display in inputs:
         suffix = forced if path is None or path.resolve() in explicit else None
         if path is None and suffix is None and not readers.supported(display):
             suffix = ".pgv"   # <stdin>, or a name without a known extension, is read as .pgv
-        source, skipped = read_input(path, display, suffix, read_options)
+        source, skipped = read_input(path, display, suffix, read_options,
+                                     (max(PARSE_SECONDS, options.time_limit), options.memory_limit))
         if path is not None and path.resolve() not in explicit and not (source.derivations or source.errors
                                                                         or skipped):
             continue
-        result = check_source(source, options)
+        read.append((source, skipped))
+    results = check_sources([source for source, _ in read], options, cache)
+    for (source, skipped), result in zip(read, results):
         result.notes = list(skipped)
         silenced, notes = filters.apply_suppressions(source, result, options.strict)
-        filters.merge(report, silenced, notes, result.path)
+        filters.merge(report, silenced, [*notes, *lookalikes.notes(source)], result.path)
         report.files.append(result)
 
 
@@ -446,7 +519,7 @@ def main() -> None:
 
 # Packages whose commands the CLI composes: each has a ``register(app)`` that adds its commands (they never
 # import the CLI, so the dependency runs one way).
-COMMAND_MODULES = ("pgverify.grading.commands",)
+COMMAND_MODULES = ("pgverify.grading.commands", "pgverify.impl.commands", "pgverify.lsp.commands")
 
 
 def _register_more_commands() -> None:

@@ -6,15 +6,18 @@ line options override it.  Keys::
 
     paths = ["notes/", "proofs/"]      # what `pgverify check` checks when given no paths
     exclude = ["notes/drafts/*"]       # glob patterns (relative to the config's folder) left out
-    format = "text"                    # text | json | github | junit | sarif | markdown
+    format = "text"                    # text | json | github | junit | sarif | markdown | html
     macros = "notes/macros.tex"        # LaTeX macro definitions (a file, or a list of files)
     all_math = false                   # check every multi-line chain, marked or not
     fail_on = "unknown"                # "refuted": only refuted steps fail the run
     seed = 0
     time_limit = 5.0                   # seconds per step
+    memory_limit = 2048                # MiB of memory (address space) per step worker
     strict = false
     select = ["refuted"]               # only faults matching these names count (rules, mistakes, fault kinds)
     ignore = ["mismatch", "drop-baseline-gradient"]   # faults matching these do not count
+    cache_dir = ".pgverify-cache"      # where `check` keeps step results (relative to the config's folder)
+    jobs = 2                           # worker processes of `check` (default: the cores)
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from . import limits
 
 
 class ConfigError(Exception):
@@ -37,19 +42,24 @@ class Config:
     exclude: tuple[str, ...] = ()
     format: str | None = None
     macros: tuple[str, ...] = ()
+    macro_table: dict[str, Any] = field(default_factory=dict)   # `macros = {E = "\\mathbb{E}"}`: macros by name
     all_math: bool | None = None
     fail_on: str | None = None
     seed: int | None = None
     time_limit: float | None = None
+    memory_limit: int | None = None
     strict: bool | None = None
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    cache_dir: str | None = None
+    jobs: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
-    "paths": list, "exclude": list, "format": str, "macros": (str, list), "all_math": bool, "fail_on": str,
-    "seed": int, "time_limit": (int, float), "strict": bool, "select": list, "ignore": list,
+    "paths": list, "exclude": list, "format": str, "macros": (str, list, dict), "all_math": bool, "fail_on": str,
+    "seed": int, "time_limit": (int, float), "memory_limit": int, "strict": bool, "select": list, "ignore": list,
+    "cache_dir": str, "jobs": int,
 }
 
 
@@ -68,7 +78,7 @@ def find(start: Path) -> Path | None:
             try:
                 if "pgverify" in tomllib.loads(text).get("tool", {}):
                     return pyproject
-            except tomllib.TOMLDecodeError:
+            except ValueError:  # TOMLDecodeError, or an integer of more than 4300 digits
                 if "[tool.pgverify" in text:
                     return pyproject  # ours, but broken: load() says why rather than ignoring it
                 continue
@@ -81,7 +91,7 @@ def load(path: Path | None) -> Config:
         return Config()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
+    except ValueError as err:  # TOMLDecodeError, or an integer of more than 4300 digits
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read: {err}") from None
@@ -99,9 +109,18 @@ def load(path: Path | None) -> Config:
             raise ConfigError(f"{path}: '{key}' must be a list of names (strings)")
     if table.get("fail_on", "unknown") not in ("refuted", "unknown"):
         raise ConfigError(f"{path}: 'fail_on' must be \"refuted\" or \"unknown\", not {table['fail_on']!r}")
-    if "time_limit" in table and not table["time_limit"] >= 0.1:
-        raise ConfigError(f"{path}: 'time_limit' must be at least 0.1 seconds, not {table['time_limit']!r}")
-    formats = ("text", "json", "github", "junit", "sarif", "markdown")
+    try:  # a finite number within bounds: inf, nan, a negative or a huge value is refused here
+        if "time_limit" in table:
+            table["time_limit"] = limits.check_seconds(table["time_limit"], "'time_limit'")
+        if "memory_limit" in table:
+            table["memory_limit"] = limits.check_mebibytes(table["memory_limit"], "'memory_limit'")
+    except limits.LimitError as err:
+        raise ConfigError(f"{path}: {err}") from None
+    if "jobs" in table and not 1 <= table["jobs"] <= 1024:
+        raise ConfigError(f"{path}: 'jobs' must be a whole number from 1 to 1024, not {table['jobs']!r}")
+    if "cache_dir" in table and not table["cache_dir"].strip():
+        raise ConfigError(f"{path}: 'cache_dir' must not be empty")
+    formats = ("text", "json", "github", "junit", "sarif", "markdown", "html")
     if table.get("format", "text") not in formats:
         raise ConfigError(f"{path}: 'format' must be one of {', '.join(formats)}, not {table['format']!r}")
     macros = table.get("macros", ())
@@ -110,8 +129,11 @@ def load(path: Path | None) -> Config:
         paths=tuple(str(p) for p in table.get("paths", ())),
         exclude=tuple(str(p) for p in table.get("exclude", ())),
         format=table.get("format"),
-        macros=(macros,) if isinstance(macros, str) else tuple(str(m) for m in macros),
+        macros=(macros,) if isinstance(macros, str) else () if isinstance(macros, dict) else tuple(str(m) for m in macros),
+        macro_table=dict(macros) if isinstance(macros, dict) else {},
         all_math=table.get("all_math"), fail_on=table.get("fail_on"), seed=table.get("seed"),
         time_limit=float(table["time_limit"]) if "time_limit" in table else None, strict=table.get("strict"),
+        memory_limit=table.get("memory_limit"),
         select=tuple(table.get("select", ())), ignore=tuple(table.get("ignore", ())),
+        cache_dir=table.get("cache_dir"), jobs=table.get("jobs"),
     )

@@ -130,6 +130,8 @@ class Report:
         derivations = [d for f in self.files for d in f.derivations]
         if any(self.is_fault(s) for s in self.steps()) or any(self.goal_fails(d) for d in derivations):
             return EXIT_FAULT
+        if self.strict and any(f.unreadable() for f in self.files):
+            return EXIT_FAULT      # notes whose math could not be read never pass silently under --strict
         return EXIT_OK
 
     # ------------------------------------------------------------------ records
@@ -151,6 +153,9 @@ class Report:
             "skipped": [{"line": e.span.line, "column": e.span.column, "message": e.message} for e in f.notes],
             "notes": [{"line": n.line, "column": n.column, "code": n.code, "message": n.message}
                       for n in self.notes.get(f.path, [])],
+            "definitions": [fact_record(f, x) for x in f.facts],
+            "warnings": [{"line": e.span.line, "column": e.span.column, "message": e.message} for e in f.warnings],
+            "coverage": coverage_record(f),
             "derivations": [
                 {
                     "title": d.title,
@@ -166,11 +171,57 @@ class Report:
         })
 
 
+def fact_record(f: FileResult, fact) -> dict[str, Any]:
+    """A definition or an assumption of a notes file (never refuted), as JSON."""
+    return {"kind": fact.kind, "line": fact.span.line, "column": fact.span.column, "text": fact.text,
+            "name": fact.name or None, "unfolded": fact.unfolded}
+
+
+def coverage_record(f: FileResult) -> dict[str, Any] | None:
+    """How much of a notes file was read: display blocks, steps by verdict, facts learned (None for .pgv)."""
+    c = f.coverage
+    if c is None:
+        return None
+    steps = [s for d in f.derivations for s in d.steps]
+    return {
+        "blocks": c.blocks, "read": c.read, "skipped": c.skipped, "off": c.off,
+        "steps": {v: sum(1 for s in steps if s.verdict == v) for v in (PROVED, CHECKED, REFUTED, UNKNOWN)},
+        "definitions": sum(1 for x in f.facts if x.kind == "definition"),
+        "assumptions": sum(1 for x in f.facts if x.kind == "assumption"),
+        "unreadable": f.unreadable(),
+    }
+
+
+UNREADABLE = ("none of this file's display math could be read (see the skipped blocks):"
+              " nothing in it was checked")
+
+
+def coverage_line(f: FileResult) -> str | None:
+    """``12 of 14 display blocks read (2 skipped); 9 steps: …; 3 definitions, 1 assumption`` (notes files)."""
+    record = coverage_record(f)
+    if record is None:
+        return None
+    steps = record["steps"]
+    total = sum(steps.values())
+    parts = [f"{record['read']} of {_plural(record['blocks'], 'display block')} read"
+             + (f" ({record['skipped']} skipped)" if record["skipped"] else "")
+             + (f", {record['off']} in pgverify: off" if record["off"] else "")]
+    parts.append(f"{_plural(total, 'step')}" + (": " + ", ".join(f"{n} {v}" for v, n in steps.items() if n)
+                                                 if total else ""))
+    parts.append(f"{_plural(record['definitions'], 'definition')}, {_plural(record['assumptions'], 'assumption')}")
+    return "; ".join(parts)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _in_cells(f: FileResult, record: dict[str, Any]) -> dict[str, Any]:
     """In a notebook, every ``line`` becomes the line within its cell and a ``cell`` (1-based) is added."""
     if not f.cells:
         return record
-    items = [*record["errors"], *record["skipped"], *record.get("notes", [])]
+    items = [*record["errors"], *record["skipped"], *record.get("notes", []), *record.get("definitions", []),
+             *record.get("warnings", [])]
     for d in record["derivations"]:
         items += [d, *d["steps"]]
     for item in items:

@@ -16,8 +16,9 @@ from . import model as m
 # a step's verdict; only the symbolic kernel can give PROVED
 PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
 VERDICTS = (PROVED, CHECKED, REFUTED, UNKNOWN)
-# whether a step's cited rules account for it (StepResult.justification)
-OK, MISMATCH, UNKNOWN_RULE = "ok", "mismatch", "unknown-rule"
+# whether a step's cited rules account for it (StepResult.justification); UNVERIFIED: the step has no
+# symbolic proof, so nothing shows that the cited rules produce it
+OK, MISMATCH, UNKNOWN_RULE, UNVERIFIED = "ok", "mismatch", "unknown-rule", "unverified"
 
 
 @dataclass
@@ -31,7 +32,7 @@ class StepResult:
     text: str = ""                                  # the step as written
     lhs: str = ""
     rhs: str = ""
-    justification: str | None = None                # OK, MISMATCH or UNKNOWN_RULE when rules were cited
+    justification: str | None = None                # OK, MISMATCH, UNKNOWN_RULE or UNVERIFIED
     rules: list[str] = field(default_factory=list)  # the rules (and lemmas) the citation names
     cited: list[str] = field(default_factory=list)  # the citation's items as written
     message: str = ""
@@ -68,6 +69,14 @@ class FileResult:
     lines: tuple[str, ...] = ()
     notes: list[m.SyntaxIssue] = field(default_factory=list)   # math blocks skipped under --all-math
     cells: tuple[m.Cell, ...] = ()   # a notebook's cells, to locate a line (see m.locate)
+    facts: list[m.Fact] = field(default_factory=list)          # definitions and assumptions of notes, never refuted
+    coverage: m.Coverage | None = None                         # how much of a notes file's math was read
+    warnings: list[m.SyntaxIssue] = field(default_factory=list)   # worth a look, not a fault (a free index)
+
+    def unreadable(self) -> bool:
+        """A notes file with display math of which nothing could be read (a warning; a failure under --strict)."""
+        c = self.coverage
+        return c is not None and c.blocks > 0 and c.read == 0 and not self.derivations
 
     def locate(self, line: int, column: int = 0) -> m.Location:
         """Where a result's line stands for the user (a cell and a line in it, for a notebook)."""

@@ -81,9 +81,11 @@ def test_an_unknown_extension_is_read_as_pgv(tmp_path: Path) -> None:
 
 
 def test_read_options_reach_the_readers() -> None:
-    text = "$$\n\\R &= \\R \\\\\n&= R(\\tau)\n$$\n\n$$\na &= b \\\\\n&= \\dots\n$$\n"
-    marked_only = pgverify.check_text(text, "n.md")
+    text = "$$\n2\\R &= \\R + \\R \\\\\n&= 2R(\\tau)\n$$\n\n$$\na &= b \\\\\n&= \\dots\n$$\n"
+    marked_only = pgverify.check_text(text, "n.md", read_options=ReadOptions(all_math=False))
     assert marked_only.derivations == [] and marked_only.notes == []
+    by_default = pgverify.check_text(text, "n.md")   # notes mode: every block is read, unreadable ones noted
+    assert [n.span.line for n in by_default.notes] == [2, 8]
     every_chain = pgverify.check_text(text, "n.md", read_options=ReadOptions(all_math=True,
                                                                             macros=r"\newcommand{\R}{R(\tau)}"))
     assert [s.verdict for s in every_chain.derivations[0].steps] == ["proved", "proved"]

@@ -74,7 +74,10 @@ class Flaw:
 
 def flaws(root: Path) -> set[Flaw]:
     out = set()
-    for expect in (root / "tests" / "notes").glob("*.expect"):
+    notes = root / "tests" / "notes"
+    # the corpus of real-style notes reads the same with the course macros; the site fixtures
+    # (sphinx_site/, jupyter_book/ …) need their own site's macros and are only unreadable warnings here
+    for expect in [*notes.glob("*.expect"), *notes.glob("corpus/*.expect")]:
         note = next(p for p in expect.parent.iterdir() if p.stem == expect.stem and p.suffix != ".expect")
         path = note.relative_to(root).as_posix()
         for raw in expect.read_text(encoding="utf-8").splitlines():

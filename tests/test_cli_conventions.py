@@ -164,13 +164,13 @@ def test_output_file_replaces_standard_output(tmp_path: Path) -> None:
 
 def test_several_outputs_from_one_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runs: list[str] = []
-    real = cli.check_source
+    real = cli.check_sources
 
-    def counting(source, options):
-        runs.append(source.path)
-        return real(source, options)
+    def counting(sources, options, cache=None):
+        runs.extend(source.path for source in sources)
+        return real(sources, options, cache)
 
-    monkeypatch.setattr(cli, "check_source", counting)
+    monkeypatch.setattr(cli, "check_sources", counting)
     path = _file(tmp_path, REFUTED)
     sarif, junit, github = tmp_path / "out.sarif", tmp_path / "junit.xml", tmp_path / "annotations.txt"
     result = _check("--format", "text", "--output", f"sarif:{sarif}", "--output", f"junit:{junit}",
@@ -196,7 +196,7 @@ def test_a_bad_output_is_a_usage_error_before_any_checking(args: list[str], word
     def never(*_args, **_kwargs):
         raise AssertionError("a step was checked")
 
-    monkeypatch.setattr(cli, "check_source", never)
+    monkeypatch.setattr(cli, "check_sources", never)
     result = _check(*[a.format(tmp=tmp_path) for a in args], _file(tmp_path, REFUTED))
     assert result.exit_code == 2, result.output
     assert words in result.stderr and result.stdout == ""

@@ -15,7 +15,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from pgverify import model as m
-from pgverify.readers import read, read_text
+from pgverify.readers import ReadOptions, read, read_text
 
 S = m.Suppression
 
@@ -94,7 +94,9 @@ def test_tex_comments_at_the_end_of_a_row_and_on_their_own_line() -> None:
 
 def test_an_ignore_comment_is_not_a_preamble_or_a_marker() -> None:
     parsed = source("% pgverify: ignore\n\\[ a = b \\]\n", "c.tex")
-    assert parsed.derivations == () and parsed.declarations == ()
+    # read as if the comment were not there (notes mode: `a = b` introduces `a`, a definition)
+    assert parsed.derivations == () and parsed.declarations == source("\n\\[ a = b \\]\n", "c.tex").declarations
+    assert read_text("% pgverify: ignore\n\\[ a = b \\]\n", "c.tex", ReadOptions(all_math=False))[0].derivations == ()
     assert parsed.suppressions == (S(1, 1, 2, ()),)
 
 

@@ -17,7 +17,7 @@ from .expressions import (
 )
 from .statements import (
     Cell, ChainStart, Claim, Declaration, Definition, Depends, Derivation, DistDecl, FunDecl, Goal,
-    Header, Justification, Lemma, Location, Param, SourceFile, Statement, Step, StepLine, Suppression,
+    Coverage, Fact, Header, Justification, Lemma, Location, Param, SourceFile, Statement, Step, StepLine, Suppression,
     SyntaxIssue, Use, locate,
 )
 from .walk import children, factors, nodes, product, transform
@@ -27,5 +27,5 @@ __all__ = [
     "Derivation", "DistDecl", "Div", "Expect", "Expr", "FunDecl", "Func", "Goal", "Grad", "Header",
     "Justification", "Lemma", "Mul", "NOWHERE", "Name", "Neg", "Num", "Param", "Placeholder",
     "Pow", "Size", "SourceFile", "Span", "Statement", "Step", "StepLine", "Sub", "Suppression",
-    "SyntaxIssue", "Use", "children", "factors", "nodes", "product", "show", "transform",
+    "SyntaxIssue", "Use", "children", "factors", "nodes", "product", "show", "transform", "Coverage", "Fact",
 ]

@@ -161,6 +161,28 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """What a notes file states rather than derives: a ``definition`` (``A^π(s,a) := Q^π(s,a) - V^π(s)``, an
+    update rule ``θ ← θ + α g``) or an ``assumption`` (the Markov property).  Never checked as a claim."""
+
+    kind: str                    # "definition" | "assumption"
+    span: Span
+    text: str                    # as written
+    name: str = ""               # what a definition defines ("A^π(s, a)"); "" when not known
+    unfolded: bool = False       # used to unfold later steps of the file
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a notes file's display math was read (for the coverage line; never a silent pass)."""
+
+    blocks: int = 0              # display blocks found
+    read: int = 0                # read: steps, definitions, or an expression without a relation
+    skipped: int = 0             # could not be read (each is a note with its line, column and construct)
+    off: int = 0                 # inside a `pgverify: off` region
+
+
+@dataclass(frozen=True)
 class Cell:
     """A notebook cell in the file's line coordinate.
 
@@ -222,6 +244,9 @@ class SourceFile:
     lines: tuple[str, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
     cells: tuple[Cell, ...] = ()   # a notebook's cells; empty for every other kind of file
+    facts: tuple[Fact, ...] = ()   # definitions and assumptions a notes file states
+    coverage: Coverage | None = None   # notes files only
+    warnings: tuple[SyntaxIssue, ...] = ()   # worth a look, not a fault (a free index in notes)
 
     def locate(self, line: int, column: int = 0) -> Location:
         """Where a span's line stands for the user (a cell and a line in it, for a notebook)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
-from . import github, junit, markdown, sarif
+from . import github, html, junit, markdown, sarif
 from . import json as json_format
 from . import text as text_format
 
@@ -22,4 +22,5 @@ RENDERERS: dict[str, Renderer] = {
     "junit": junit.render,
     "sarif": sarif.render,
     "markdown": markdown.render,
+    "html": html.render,
 }

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..impl.catalogue import IMPL_MISTAKES, ImplMistake
+from ..impl.catalogue import lookup as impl_lookup
 from ..rules import MISCONCEPTIONS, RULES, Misconception, Rule, lookup, misconceptions_for, normalize_rule_text
 
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$")
@@ -55,16 +57,19 @@ def rules_listing(*, width: int = 100, color: bool = False) -> str:
     return _lines(buffer)
 
 
-def find(name: str) -> Rule | Misconception | None:
-    """The rule (by name or alias) or the named mistake that ``name`` designates."""
-    exact = [m for m in MISCONCEPTIONS if m.name == name.strip()]
+def find(name: str) -> Rule | Misconception | ImplMistake | None:
+    """The rule (by name or alias) or the named mistake (of a derivation or an implementation) ``name`` designates."""
+    from ..rules.generic import GENERIC_MISTAKES   # the generic names a refuted step may get (mismatch.py)
+
+    exact = [m for m in MISCONCEPTIONS + GENERIC_MISTAKES if m.name == name.strip()]
     if exact:
         return exact[0]
     rule = lookup(name)
     if rule is not None:
         return rule
     key = normalize_rule_text(name)
-    return next((m for m in MISCONCEPTIONS if normalize_rule_text(m.name) == key), None)
+    found = next((m for m in MISCONCEPTIONS if normalize_rule_text(m.name) == key), None)
+    return found or impl_lookup(name)
 
 
 def nearest(name: str, n: int = 3) -> list[str]:
@@ -78,17 +83,24 @@ def nearest(name: str, n: int = 3) -> list[str]:
 
     scores = {r.name: max(ratio(s) for s in (r.name, *r.aliases)) for r in RULES}
     scores.update({m.name: ratio(m.name) for m in MISCONCEPTIONS})
+    scores.update({m.name: ratio(m.name) for m in IMPL_MISTAKES if m.name not in scores})
     ranked = sorted((item for item in scores.items() if item[1] >= 0.6), key=lambda item: -item[1])  # stable on ties
     return [entry for entry, _ in ranked[:n]]
 
 
-def explain(entry: Rule | Misconception, *, width: int = 100, color: bool = False) -> str:
+def explain(entry: Rule | Misconception | ImplMistake, *, width: int = 100, color: bool = False) -> str:
     """One rule or one named mistake, in full."""
     console, buffer = _console(width, color)
     if isinstance(entry, Rule):
         _rule(console, entry)
+    elif isinstance(entry, ImplMistake):
+        _impl_mistake(console, entry)
     else:
         _mistake(console, entry)
+        in_code = impl_lookup(entry.name)
+        if in_code is not None:   # the same misconception, met in a policy-gradient implementation
+            _heading(console, "in an implementation (pgverify impl):")
+            _impl_fields(console, in_code)
     return _lines(buffer)
 
 
@@ -148,3 +160,17 @@ def _mistake(console: Console, mistake: Misconception) -> None:
     if mistake.example:
         _heading(console, "example:")
         _code(console, mistake.example)
+
+
+def _impl_fields(console: Console, mistake: ImplMistake) -> None:
+    _field(console, "mistake: " if mistake.fault else "note: ", mistake.title)
+    _field(console, "hint: ", mistake.hint)
+    _heading(console, "example:")
+    _code(console, mistake.example)
+
+
+def _impl_mistake(console: Console, mistake: ImplMistake) -> None:
+    where = "  (a named mistake of an implementation: pgverify impl)"
+    console.print(Text.assemble((mistake.name, "bold"), (where, "dim")))
+    console.print()
+    _impl_fields(console, mistake)

@@ -6,9 +6,9 @@ Data is escaped (``%`` ``\\r`` ``\\n``); property values also escape ``:`` and `
 
 from __future__ import annotations
 
-from ..report import Report
+from ..report import UNREADABLE, Report
 from ..results import REFUTED, UNKNOWN, FileResult
-from .common import blocked_by_syntax_error, blocked_derivation, plural
+from .common import blocked_by_syntax_error, blocked_derivation, plural, printable
 
 
 def _data(text: str) -> str:
@@ -37,6 +37,7 @@ def _command_at(f: FileResult, kind: str, line: int, column: int, title: str, me
 
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     del color, width
+    report = printable(report)   # control characters of user text are shown escaped
     lines: list[str] = []
     for message in report.usage_errors:
         lines.append(f"::error title=pgverify::{_data(message)}")
@@ -45,6 +46,11 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
             lines.append(_command_at(f, "error", e.span.line, e.span.column, "pgverify: syntax error", e.message))
         for note in report.notes.get(f.path, []):  # unused `pgverify: ignore` comments
             lines.append(command("notice", f.path, note.line, note.column, f"pgverify: {note.code}", note.message))
+        for w in f.warnings:  # a free index in notes
+            lines.append(_command_at(f, "warning", w.span.line, w.span.column, "pgverify: free index", w.message))
+        if f.unreadable():    # notes whose math could not be read never pass silently
+            lines.append(command("error" if report.strict else "warning", f.path, 1, 0, "pgverify: nothing read",
+                                 UNREADABLE))
         for d in f.derivations:
             for s in d.steps:
                 if blocked_by_syntax_error(f, s):

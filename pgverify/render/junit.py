@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from ..report import Report
+from ..report import UNREADABLE, Report
 from ..results import CHECKED, PROVED, DerivationResult, FileResult
-from .common import blocked_by_syntax_error, blocked_derivation, plural
+from .common import blocked_by_syntax_error, blocked_derivation, plural, printable
 
 
 def _seconds(value: float) -> str:
@@ -27,6 +27,7 @@ def _elapsed(d: DerivationResult) -> float:
 
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     del color, width
+    report = printable(report)   # control characters of user text are shown escaped
     root = ET.Element("testsuites", name="pgverify")
     total = failures = errors = skipped = 0
     all_time = 0.0
@@ -46,6 +47,15 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
             cases += 1
             fails += outcome == "failure"
             skips += outcome == "skipped"
+        if f.unreadable():   # notes whose math could not be read: never a silent pass (a failure under --strict)
+            case = ET.SubElement(suite, "testcase", classname=f.path, name="notes read", time=_seconds(0.0))
+            if report.strict:
+                ET.SubElement(case, "failure", message=UNREADABLE, type="unreadable")
+                fails += 1
+            else:
+                ET.SubElement(case, "skipped", message=UNREADABLE)
+                skips += 1
+            cases += 1
         suite_time = sum(_elapsed(d) for d in f.derivations)
         suite.set("tests", str(cases))
         suite.set("failures", str(fails))

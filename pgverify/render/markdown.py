@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..report import Report
 from ..results import REFUTED, UNKNOWN
-from .common import blocked_by_syntax_error, blocked_derivation
+from .common import blocked_by_syntax_error, blocked_derivation, printable
 
 
 def _cell(text: str) -> str:
@@ -13,6 +13,7 @@ def _cell(text: str) -> str:
 
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     del color, width
+    report = printable(report)   # control characters of user text are shown escaped
     s = report.summary()
     status = "✅ all steps valid" if report.exit_code() == 0 else "❌ faults found"
     if report.exit_code() == 0 and (s["refuted"] or s["unknown"] or s["goals_not_reached"]):

@@ -29,7 +29,7 @@ from urllib.parse import quote, urlsplit
 from .._version import __version__
 from ..report import Report
 from ..results import REFUTED, UNKNOWN, FileResult
-from .common import blocked_by_syntax_error, blocked_derivation
+from .common import blocked_by_syntax_error, blocked_derivation, printable
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS_URL_ENV = "PGVERIFY_DOCS_URL"
@@ -102,6 +102,7 @@ def _result_at(f: FileResult, rule_id: str, level: str, text: str, line: int, co
 def render(report: Report, *, color: bool = False, width: int = 100, docs_base: str | None = None) -> str:
     """The SARIF log; ``docs_base`` is the absolute URI of the rule pages (see the module's documentation)."""
     del color, width
+    report = printable(report)   # control characters of user text are shown escaped
     from ..rules import RULES
 
     base = resolve_docs_base(docs_base)

@@ -23,13 +23,27 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..report import Report
-from ..results import CHECKED, PROVED, REFUTED, UNKNOWN, DerivationResult, FileResult, StepResult
-from .common import blocked_by_syntax_error, blocked_derivation, plural
+from ..report import UNREADABLE, Report, coverage_line
+from ..results import (
+    CHECKED,
+    PROVED,
+    REFUTED,
+    UNKNOWN,
+    DerivationResult,
+    FileResult,
+    StepResult,
+)
+from .common import (
+    blocked_by_syntax_error,
+    blocked_derivation,
+    plural,
+    printable,
+    show_number,
+)
 
 MARKS = {PROVED: ("✓", "proved", "green"), CHECKED: ("✓", "checked", "cyan"),
          REFUTED: ("✗", "refuted", "bold red"), UNKNOWN: ("?", "unknown", "yellow")}
-JUSTIFICATION_STYLE = {"ok": "green", "mismatch": "yellow", "unknown-rule": "red"}
+JUSTIFICATION_STYLE = {"ok": "green", "mismatch": "yellow", "unknown-rule": "red", "unverified": "yellow"}
 DETAIL = " " * 8          # the indent of a step's detail lines
 MIN_ROOM = 16             # narrower than this after a field's label, the text goes under the label instead
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$")   # spaces before the colour codes that end a line
@@ -37,6 +51,7 @@ _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$")   # spaces before 
 
 def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
     """The report for a terminal, ``width`` columns wide; ``verbose`` adds each step's models and sides."""
+    report = printable(report)   # control characters of user text are shown escaped, never sent to the terminal
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
                       width=max(width, 1), highlight=False, emoji=False, soft_wrap=True, legacy_windows=False)
@@ -102,10 +117,21 @@ class _Writer:
         for note in f.notes:
             self.field(Text.assemble((f"{f.locate(note.span.line)}: ", "dim"), ("note: ", "yellow")),
                        note.message)
-        if not f.derivations and not f.errors:
+        for w in f.warnings:
+            self.field(Text.assemble((f"{f.locate(w.span.line, w.span.column)}: ", "bold"), ("warning: ", "yellow")),
+                       w.message)
+        if f.unreadable():
+            self.field(Text.assemble((f"{f.path}: ", "bold"), ("warning: ", "bold yellow")), UNREADABLE)
+        if not f.derivations and not f.errors and not f.facts:
             self.field("  ", Text("no derivations found", style="dim"))
+        for fact in f.facts:
+            label = Text.assemble((f"    = {fact.kind:<10}", "blue"), (f" {_short_line(f, fact.span.line)} ", "dim"))
+            self.field(label, _shorten(fact.text, 200))
         for d in f.derivations:
             self.derivation(f, d)
+        coverage = coverage_line(f)
+        if coverage:
+            self.field(Text("  coverage: ", style="dim"), coverage)
         self.blank()
 
     def derivation(self, f: FileResult, d: DerivationResult) -> None:
@@ -267,14 +293,22 @@ def _caret_lines(f: FileResult, line: int, column: int, room: int) -> list[str]:
     return [source, " " * min(at, room - 1) + "^"]
 
 
+def _side(cex: dict[str, Any], side: str) -> str:
+    """One side's value in a counterexample, or why it has none (a side undefined in the model)."""
+    if side in cex:
+        return show_number(cex[side])
+    return "undefined" if cex.get("left_undefined" if side == "lhs" else "right_undefined") else "?"
+
+
 def _counterexample_table(cex: dict[str, Any]) -> Table:
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2), pad_edge=False)
-    sizes = {k: v for k, v in cex.items() if k not in ("lhs", "rhs", "assignments")}
+    sizes = {k: v for k, v in cex.items() if k not in ("lhs", "rhs", "assignments", "left_undefined",
+                                                        "right_undefined")}
     for key in sizes:
         table.add_column(Text(str(key)), justify="right")
     table.add_column(Text("left side"), justify="right")
     table.add_column(Text("right side"), justify="right")
-    table.add_row(*[Text(str(v)) for v in sizes.values()], Text(f"{cex['lhs']:.6g}"), Text(f"{cex['rhs']:.6g}"))
+    table.add_row(*[Text(str(v)) for v in sizes.values()], *(Text(_side(cex, side)) for side in ("lhs", "rhs")))
     wrapper = Table.grid(padding=(0, 0))
     wrapper.add_column(width=10)
     wrapper.add_column()
@@ -289,7 +323,7 @@ def _counterexample_table(cex: dict[str, Any]) -> Table:
 def _reason(s: StepResult) -> str:
     cex = s.counterexample or {}
     if "lhs" in cex:
-        return (f"in this model the left side is {cex['lhs']:.6g} and the right side {cex['rhs']:.6g},"
+        return (f"in this model the left side is {show_number(cex['lhs'])} and the right side {show_number(cex['rhs'])},"
                 " so the step does not hold in general")
     return s.message
 
