@@ -396,11 +396,11 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
     for problem in problems:  # said once, here: the text report does not repeat them
         typer.echo(f"pgverify: {problem}", err=True)
     read_options = readers.ReadOptions(all_math=_pick(all_math, conf.all_math, True), macros=macro_text)
-    inputs: list[tuple[Path | None, str]] = [(f, str(f)) for f in files]
+    sources: list[tuple[Path | None, str]] = [(f, str(f)) for f in files]
     if from_stdin:
-        inputs.append((None, stdin_filename or STDIN_NAME))
+        sources.append((None, stdin_filename or STDIN_NAME))
     report = Report([], strict=options.strict, seed=options.seed, usage_errors=problems, fail_on=failing)
-    _check_inputs(report, inputs, {p.resolve() for p in targets if p.is_file()}, forced, read_options, options,
+    _check_inputs(report, sources, {p.resolve() for p in targets if p.is_file()}, forced, read_options, options,
                   cache)
     filters.apply_selection(report, selection)
 
@@ -420,7 +420,7 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
     return report.exit_code()
 
 
-def _check_inputs(report: Report, inputs: list[tuple[Path | None, str]], explicit: set[Path], forced: str | None,
+def _check_inputs(report: Report, sources: list[tuple[Path | None, str]], explicit: set[Path], forced: str | None,
                   read_options: readers.ReadOptions, options: Options, cache: CheckCache | None = None) -> None:
     """Read and check each input (a file, or standard input for ``None``), applying its suppression comments.
 
@@ -430,7 +430,7 @@ def _check_inputs(report: Report, inputs: list[tuple[Path | None, str]], explici
     not checked again).
     """
     read: list[tuple[m.SourceFile, list[m.SyntaxIssue]]] = []
-    for path, display in inputs:
+    for path, display in sources:
         suffix = forced if path is None or path.resolve() in explicit else None
         if path is None and suffix is None and not readers.supported(display):
             suffix = ".pgv"   # <stdin>, or a name without a known extension, is read as .pgv
