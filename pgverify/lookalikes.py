@@ -16,6 +16,10 @@ name's first place in the file:
 - a name whose letters come from several scripts and that looks like a name
   of one script (``pаram`` with a Cyrillic ``а``).
 
+Names from outside the file (``grade`` passes the assignment's: its preamble
+and goal) are compared too, so a student's Cyrillic ``х`` beside the
+assignment's ``x`` gets the same note; the note stands at the file's name.
+
 The confusables table is the one the ``confusable_homoglyphs`` package ships
 (Unicode's ``confusables.txt``); it is loaded only for a file with a
 non-ASCII name.  Where the package is missing, only the NFKC notes are given.
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import cache
 from typing import Any
 
@@ -38,8 +42,12 @@ CODE = "lookalike-name"
 MATH_SCRIPTS = ("LATIN", "GREEK")
 
 
-def notes(source: m.SourceFile) -> list[Note]:
-    """The look-alike notes of a parsed file (sorted by place; one per name or pair of names)."""
+def notes(source: m.SourceFile, outside: Collection[str] = (), where: str = "a name declared elsewhere"
+          ) -> list[Note]:
+    """The look-alike notes of a parsed file (sorted by place; one per name or pair of names).
+
+    ``outside`` are names the file is read with but does not write (an assignment's, see :func:`names`);
+    ``where`` says where they come from in a note."""
     first: dict[str, m.Span] = {}
     for name in _names(source):
         if name.base not in first or (name.span.line, name.span.column) < _place(first[name.base]):
@@ -52,26 +60,40 @@ def notes(source: m.SourceFile) -> list[Note]:
                                                     f" ({_points(base)}): names are compared after Unicode NFKC",
                             CODE))
     if any(not base.isascii() for base in first):
-        out += _confusions(first)
+        out += _confusions(first, {unicodedata.normalize("NFKC", n) for n in outside} - first.keys(), where)
     return sorted(out, key=lambda n: (n.line, n.column, n.message))
 
 
-def _confusions(first: dict[str, m.Span]) -> list[Note]:
+def names(*objects: Any) -> set[str]:
+    """The bases of every name in model objects (declarations, goals, expressions): ``outside`` of :func:`notes`."""
+    return {name.base for name in _walk(objects, placed=False)}
+
+
+def name_nodes(*objects: Any) -> Iterator[m.Name]:
+    """Every Name node inside model objects (declarations, goals, expressions), placed or not."""
+    return _walk(objects, placed=False)
+
+
+def _confusions(first: dict[str, m.Span], outside: set[str], where: str) -> list[Note]:
     table = _table()
     if table is None:
         return []
     by_skeleton: dict[str, list[str]] = {}
-    for base in sorted(first):
+    for base in sorted(first.keys() | outside):
         by_skeleton.setdefault(_skeleton(base, table), []).append(base)
     out = []
     for skeleton, bases in by_skeleton.items():
-        if len(bases) > 1:
-            later = max(bases, key=lambda b: _place(first[b]))
+        bases = [b for b in bases if b in first] + [b for b in bases if b not in first]
+        if len(bases) > 1 and bases[0] in first:
+            later = max((b for b in bases if b in first), key=lambda b: _place(first[b]))
             span = first[later]
-            others = ", ".join(f"'{b}' ({_points(b)})" for b in bases if b != later)
-            out.append(Note(span.line, span.column, f"'{later}' ({_points(later)}) looks like {others}, another"
-                                                    " name of this file: they are different names", CODE))
-        for base in bases:
+            mine = ", ".join(f"'{b}' ({_points(b)})" for b in bases if b != later and b in first)
+            theirs = ", ".join(f"'{b}' ({_points(b)})" for b in bases if b not in first)
+            alike = " and ".join(([f"{mine}, another name of this file"] if mine else [])
+                                 + ([f"{theirs}, {where}"] if theirs else []))
+            out.append(Note(span.line, span.column, f"'{later}' ({_points(later)}) looks like {alike}:"
+                                                    " they are different names", CODE))
+        for base in (b for b in bases if b in first):
             if not base.isascii() and skeleton != base and len(_scripts(base)) > 1:
                 span = first[base]
                 out.append(Note(span.line, span.column, f"'{base}' ({_points(base)}) mixes scripts"
@@ -82,7 +104,13 @@ def _confusions(first: dict[str, m.Span]) -> list[Note]:
 
 def _names(source: m.SourceFile) -> Iterator[m.Name]:
     """Every Name node of the file's declarations and derivations (iterative: deep trees are fine)."""
-    stack: list[Any] = [source.declarations, source.derivations]
+    return _walk([source.declarations, source.derivations])
+
+
+def _walk(objects: Any, placed: bool = True) -> Iterator[m.Name]:
+    """Every Name node inside ``objects``, only those with a place when ``placed`` (iterative: deep trees are
+    fine)."""
+    stack: list[Any] = list(objects)
     seen: set[int] = set()
     while stack:
         item = stack.pop()
@@ -92,7 +120,7 @@ def _names(source: m.SourceFile) -> Iterator[m.Name]:
             stack.extend(item.values())
         elif dataclasses.is_dataclass(item) and not isinstance(item, type) and id(item) not in seen:
             seen.add(id(item))
-            if isinstance(item, m.Name) and item.span != m.NOWHERE:
+            if isinstance(item, m.Name) and (item.span != m.NOWHERE or not placed):
                 yield item
             stack.extend(getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "span")
 

@@ -176,7 +176,10 @@ def test_a_step_worker_has_a_memory_limit() -> None:
     source = parse_source("param x\n" + HANGS, "m.pgv")
     result = check_source(source, Options(time_limit=30, memory_limit=200))
     (step,) = result.derivations[0].steps
-    assert step.verdict == "unknown" and "memory" in step.message
+    # Out of memory either kills the worker (unknown, said so) or surfaces as a MemoryError inside sympy,
+    # after which the (true) identity is left to the models; without the limit, sympy expands until the
+    # 30 s time limit and the step is unknown for time instead.
+    assert (step.verdict == "unknown" and "memory" in step.message) or step.verdict == "checked", step.message
 
 
 def test_check_takes_a_memory_limit_on_the_command_line_and_in_the_configuration(tmp_path: Path) -> None:
@@ -302,6 +305,27 @@ def test_ten_to_the_five_thousand_is_refuted(tmp_path: Path) -> None:
     assert "refuted" in text.stdout and "OverflowError" not in text.stdout
 
 
+def test_a_counterexample_of_more_than_a_thousand_digits_keeps_the_report_valid(tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "report.schema.json").read_text("utf-8"))
+    proof = tmp_path / "p.pgv"
+    proof.write_text("claim 10^5000 = 0   by algebra\nclaim 0 = -7^3000   by algebra\nclaim 10^998 = 3   by algebra\n",
+                     encoding="utf-8")
+    result = runner.invoke(app, ["check", "--format", "json", str(proof)])
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    huge, negative, small = (s["counterexample"] for d in document["files"][0]["derivations"] for s in d["steps"])
+    assert huge["lhs"] == "1.000000e+5000" and huge["rhs"] == 0         # the magnitude, as the schema says
+    assert negative["rhs"].startswith("-") and negative["rhs"].endswith(f"e+{len(str(7 ** 3000)) - 1}")
+    assert small["lhs"] == 10 ** 998                                     # up to 1000 digits: the exact number
+    # the string form is only for what a number cannot carry: a string elsewhere is still refused
+    huge["states"] = "2"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "1e12", "0"])
 def test_limits_are_validated_on_the_command_line(tmp_path: Path, value: str) -> None:
     proof = tmp_path / "p.pgv"
@@ -373,6 +397,70 @@ def test_every_line_break_python_knows_is_a_line_break(tmp_path: Path, brk: str)
     assert runner.invoke(app, ["check", str(proof)]).exit_code == 1   # the false claim is seen
 
 
+BREAKS = ["\n", "\r\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+def _notebook(*cells: str) -> str:
+    return json.dumps({"cells": [{"cell_type": "markdown", "id": f"c{i}", "metadata": {}, "source": c}
+                                 for i, c in enumerate(cells)],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+# each front end: (suffix, text with {B} where a break goes, the line of the false step); every template puts the
+# false step right after a "%" comment, an HTML comment or a claim, which a missed break would swallow
+FRONT_ENDS = {
+    "pgv": (".pgv", "claim 1 = 1   by algebra{B}claim 1 = 2   by algebra\n", 2),
+    "md": (".md", ("# T\n\n$$\n\\begin{{aligned}}\n(x+1)^2 &= x^2 + 2x + 1 % fine{B}&= x^2 + 2x + 2\n"
+                   "\\end{{aligned}}\n$$\n"), 6),
+    "md-fence": (".md", "# T\n\n<!-- c -->{B}```pgverify\nclaim 1 = 1   by algebra{B}claim 1 = 2   by algebra\n```\n",
+                 6),
+    "tex": (".tex", ("% a comment{B}\\begin{{align*}}\n(x+1)^2 &= x^2 + 2x + 1 % fine{B}&= x^2 + 2x + 2\n"
+                     "\\end{{align*}}\n"), 4),
+    "rst": (".rst", "Title\n=====\n\n.. math::\n\n   (x+1)^2 = x^2 + 2x + 1 \\\\{B}   = x^2 + 2x + 2\n", 7),
+    "ipynb": (".ipynb", "$$\n\\begin{{aligned}}\n(x+1)^2 &= x^2 + 2x + 1 % fine{B}&= x^2 + 2x + 2\n\\end{{aligned}}\n$$\n",
+              4),
+}
+
+
+def _refuted_lines(text: str, path: str) -> list[int]:
+    from pgverify import check_text
+
+    result = check_text(text, path)
+    assert not result.errors, result.errors
+    return [s.line for d in result.derivations for s in d.steps if s.verdict == "refuted"]
+
+
+@pytest.mark.parametrize("front_end", sorted(FRONT_ENDS))
+def test_every_line_break_is_a_line_break_in_every_front_end(tmp_path: Path, front_end: str) -> None:
+    suffix, template, line = FRONT_ENDS[front_end]
+    for brk in BREAKS:
+        text = template.format(B=brk)
+        if suffix == ".ipynb":   # the break inside a cell, escaped (\u2028) and raw: both are legal JSON
+            text = _notebook(text)
+            raw = json.dumps(json.loads(text), ensure_ascii=False)
+            assert _refuted_lines(raw, "nb.ipynb") == [line], (front_end, repr(brk))
+        assert _refuted_lines(text, "f" + suffix) == [line], (front_end, repr(brk))
+    # and from the command line, as a file: the false claim is reported, so the run fails
+    proof = tmp_path / ("f" + suffix)
+    text = template.format(B="\u2028")
+    proof.write_bytes((_notebook(text) if suffix == ".ipynb" else text).encode())
+    result = runner.invoke(app, ["check", "--format", "json", str(proof)])
+    assert result.exit_code == 1, result.output
+    steps = [s for d in json.loads(result.stdout)["files"][0]["derivations"] for s in d["steps"]]
+    assert [s["line"] for s in steps if s["verdict"] == "refuted"] == [line]
+
+
+def test_every_line_break_is_a_line_break_in_ordering_exercises_and_answers() -> None:
+    from pgverify.grading.order import parse_answer, parse_exercises
+
+    for brk in BREAKS:
+        exercises, errors = parse_exercises(f"param x\nitem A: x{brk}item B: 2 x - x\nanswer: B A{brk}# x\n", "o.txt")
+        assert not errors and len(exercises) == 1, (repr(brk), errors)
+        assert exercises[0].labels == ("A", "B") and exercises[0].answer == ("B", "A"), repr(brk)
+        assert exercises[0].answer_line == 4, repr(brk)
+        assert parse_answer(f"# mine{brk}answer: A B{brk}answer: B A\n") == (("A", "B"), 2), repr(brk)
+
+
 FORGED = "\x1b[2K\x1b[1A\r✓ proved \x07\x1b]0;title\x07\u202e"
 
 
@@ -414,6 +502,32 @@ def test_lookalike_names_get_a_note_with_both_code_points(tmp_path: Path) -> Non
     plain.write_text("param α\nparam a\nclaim α + a = a + α   by algebra\n", encoding="utf-8")
     clean = runner.invoke(app, ["check", "--format", "json", str(plain)])
     assert json.loads(clean.stdout)["files"][0]["notes"] == []
+
+
+def test_grade_gives_the_lookalike_notes_in_the_feedback_and_the_output(tmp_path: Path) -> None:
+    cyrillic = SQUARE.replace("x", "х")                       # every x a Cyrillic х: not the assignment's x
+    mixed = "param pаram\n" + SQUARE.replace("(x + 1)^2\n", "(x + 1)^2 + pаram - pаram\n", 1)
+    folder = _class(tmp_path, {"trudy.pgv": cyrillic, "eve.pgv": mixed, "alice.pgv": SQUARE})
+    toml = _assignment(tmp_path)
+    code, document, _ = _grade_json(folder, toml)
+    assert code == 0
+    notes = {r["student"]: [n["message"] for n in r["notes"]] for r in document["submissions"]}
+    assert notes["alice"] == []
+    (trudy,) = notes["trudy"]
+    assert "U+0445" in trudy and "U+0078" in trudy and "assignment" in trudy
+    assert any("mixes scripts" in n and "U+0430" in n for n in notes["eve"])
+    # the warning check gives for the same file, word for word
+    alone = tmp_path / "eve.pgv"
+    alone.write_text(mixed, encoding="utf-8")
+    checked = json.loads(runner.invoke(app, ["check", "--format", "json", str(alone)]).stdout)
+    assert [n["message"] for n in checked["files"][0]["notes"] if n["code"] == "lookalike-name"] == notes["eve"]
+    feedback = tmp_path / "feedback"
+    text = runner.invoke(app, ["grade", str(folder), "-a", str(toml), "--no-cache", "--jobs", "1",
+                               "--feedback", str(feedback)])
+    assert text.exit_code == 0 and "trudy: line 1:" in text.stdout and "U+0445" in text.stdout
+    assert "U+0445" in (feedback / "trudy.md").read_text(encoding="utf-8")
+    assert "mixes scripts" in (feedback / "eve.md").read_text(encoding="utf-8")
+    assert "looks like" not in (feedback / "alice.md").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- 5. grades never lost or misattributed
@@ -527,6 +641,173 @@ def test_feedback_never_shows_internal_exception_text(tmp_path: Path) -> None:
     assert "OverflowError" not in page and "ValueError" not in page and "internal error of pgverify" in page
     crashed = {**record, "status": "crashed", "steps": []}
     assert "ValueError" not in feedback_module.render(assignment, crashed)
+
+
+# --------------------------------------------------------------------------- found by attacking (wave 3)
+
+
+@pytest.mark.parametrize("deep", ["\\frac{1}{" * 2000 + "x" + "}" * 2000, "x^{" * 3000 + "2" + "}" * 3000])
+@pytest.mark.parametrize("suffix", [".tex", ".md"])
+def test_a_latex_row_nested_thousands_deep_is_skipped_and_the_rest_is_checked(deep: str, suffix: str) -> None:
+    text = (f"\\begin{{align*}}\n{deep} &= x \\\\\n&= 1\n\\end{{align*}}\n\n"
+            "\\begin{align*}\n(x+1)^2 &= x^2 + 2x + 1 \\\\\n&= x^2 + 2x + 2\n\\end{align*}\n")
+    if suffix == ".md":
+        text = text.replace("\\begin{align*}", "$$\n\\begin{aligned}").replace("\\end{align*}", "\\end{aligned}\n$$")
+    from pgverify import check_text
+
+    result = check_text(text, "deep" + suffix)
+    assert not result.errors, result.errors           # not the whole file lost to an internal error
+    assert any("nested too deeply" in n.message for n in result.notes), result.notes
+    assert not any("internal error" in n.message for n in result.notes)
+    refuted = [st.line for d in result.derivations for st in d.steps if st.verdict == "refuted"]
+    assert refuted == [text.split("\n").index("&= x^2 + 2x + 2") + 1]
+
+
+CELL = {"cell_type": "markdown", "metadata": {}}
+
+
+@pytest.mark.parametrize(("notebook", "said"), [
+    ({"cells": [{**CELL, "source": {"a": 1}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}, "cell 1: 'source'"),
+    ({"cells": [{**CELL, "source": [1, 2]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}, "cell 1: 'source'"),
+    ({"cells": None, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}, "'cells' is not a list"),
+    ({"cells": [7], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}, "cell 1 is not a cell"),
+    ({"cells": [], "metadata": {}, "nbformat": "4", "nbformat_minor": 4}, "'nbformat'"),
+    ([1, 2], "not an object"),
+])
+def test_a_notebook_of_the_wrong_shape_is_a_clear_error(tmp_path: Path, notebook: object, said: str) -> None:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    result = runner.invoke(app, ["check", "--format", "json", str(path)])
+    (message,) = [e["message"] for e in json.loads(result.stdout)["files"][0]["errors"]]
+    assert result.exit_code == 2 and said in message, message
+    for internal in ("internal error", "TypeError", "NoneType", "expected str instance"):
+        assert internal not in message
+
+
+def test_a_lone_surrogate_is_a_clear_error_never_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "nb.ipynb"   # "\ud800" is legal JSON but no Unicode text: printing it would raise
+    path.write_text('{"cells":[{"cell_type":"markdown","metadata":{},"source":"$$\\n\\ud800 x &= 1 \\\\\\\\\\n&= 2\\n$$"}],'
+                    '"metadata":{},"nbformat":4,"nbformat_minor":4}', encoding="utf-8")
+    for fmt in ("text", "json"):
+        result = _run("check", "--format", fmt, str(path))
+        _no_traceback(result)
+        assert result.returncode == 2 and "surrogate" in result.stdout
+    source, _ = read_text("claim 1 = 1   by algebra\nclaim \ud800 = 2   by algebra\n", "a.pgv")  # the Python API
+    assert [(e.span.line, e.span.column) for e in source.errors] == [(2, 7)] and "U+D800" in source.errors[0].message
+
+
+def test_a_file_name_that_is_not_utf8_is_still_a_student(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    (folder / "ok").mkdir(parents=True)
+    os.mkdir(os.fsencode(folder) + b"/\xc0dir")
+    for name in (b"/\xff\xfe.pgv", b"/ok/alice.pgv", b"/\xc0dir/bob.pgv"):
+        with open(os.fsencode(folder) + name, "wb") as handle:
+            handle.write(SQUARE.encode())
+    feedback = tmp_path / "fb"
+    for fmt in ("text", "csv", "json"):
+        result = _run("grade", str(folder), "-a", str(_assignment(tmp_path)), "--no-cache", "--format", fmt,
+                      "--jobs", "1", "--feedback", str(feedback))
+        _no_traceback(result)
+        assert result.returncode == 0 and (fmt == "json" or "\\xff\\xfe" in result.stdout), result.stderr
+    rows = json.loads(result.stdout)["submissions"]
+    assert sorted(r["file"] for r in rows) == ["\\xc0dir/bob.pgv", "\\xff\\xfe.pgv", "ok/alice.pgv"]
+    assert all(r["goal"] == "reached" for r in rows) and len(list(feedback.iterdir())) == 3
+
+
+def test_student_ids_show_on_one_line_and_look_alike_ids_are_named(tmp_path: Path) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("bob\nmallory      12   12  graded  reached.pgv", "tab\tname.pgv", "\u00e9.pgv", "e\u0301.pgv",
+                     "nul.pgv", "x" * 300 + "1.pgv", "x" * 300 + "2.pgv"):
+            zf.writestr(name, SQUARE)
+    toml = _assignment(tmp_path)
+    feedback = tmp_path / "fb"
+    text = runner.invoke(app, ["grade", str(archive), "-a", str(toml), "--no-cache", "--jobs", "1",
+                               "--feedback", str(feedback)])
+    assert text.exit_code == 0
+    table = text.stdout.split("\n\n")[1].splitlines()
+    assert len(table) == 1 + 7 and any(line.startswith("bob\\nmallory") for line in table)   # no forged row
+    assert all(len(line) < 200 for line in table)           # a long id is cut, with a hash: the two stay apart
+    assert len({line.split()[0] for line in table}) == len(table)
+    csv_rows = runner.invoke(app, ["grade", str(archive), "-a", str(toml), "--no-cache", "--jobs", "1",
+                                   "--format", "csv"]).stdout.splitlines()
+    assert len(csv_rows) == 1 + 7 and any(r.startswith("tab\\tname,") for r in csv_rows)
+    assert "U+00E9" in text.stderr and "U+0065 U+0301" in text.stderr   # é and e + accent: two students, said so
+    names = sorted(p.name for p in feedback.iterdir())
+    assert "nul.md" not in names and len(names) == 7      # Windows keeps nul.md for a device
+    for name in names:   # the heading line of each page is one line
+        lines = (feedback / name).read_text(encoding="utf-8").split("\n")
+        assert lines[2].startswith("Feedback for **") and lines[3] == "", lines[:4]
+
+
+def test_thousands_of_entries_of_one_name_are_named_in_linear_time() -> None:
+    from pgverify.grading.submissions import _name_students
+
+    found = [("a.pgv" if i % 2 else f"d{i % 7}/a.pgv", b"", "") for i in range(40_000)]
+    warnings: list[str] = []
+    started = time.monotonic()
+    students = _name_students(found, warnings)
+    assert time.monotonic() - started < 15        # was quadratic: minutes for 40,000 entries
+    assert len({s.student for s in students}) == len(found)
+
+
+def test_check_never_writes_its_report_over_a_file_it_reads(tmp_path: Path) -> None:
+    proof = tmp_path / "p.pgv"
+    proof.write_text("claim 1 = 2   by algebra\n", encoding="utf-8")
+    macros = tmp_path / "m.tex"
+    macros.write_text("\\newcommand{\\R}{r}\n", encoding="utf-8")
+    for args in (["-o", str(proof)], ["--output", f"json:{proof}"], [str(tmp_path), "--output", f"sarif:{proof}"],
+                 ["--macros", str(macros), "-o", str(macros)]):
+        result = runner.invoke(app, ["check", *([] if str(tmp_path) in args else [str(proof)]), *args])
+        assert result.exit_code == 2 and "would overwrite" in result.stderr, (args, result.output)
+    assert proof.read_text(encoding="utf-8") == "claim 1 = 2   by algebra\n"
+    assert macros.read_text(encoding="utf-8") == "\\newcommand{\\R}{r}\n"
+
+
+def test_a_submission_cannot_define_away_a_name_of_the_assignment(tmp_path: Path) -> None:
+    trivial = "    (x + 1)^2\n  = 1    by algebra\n  = x^2 + 2 x + 1      by algebra\n"
+    notes = "$$\n\\begin{aligned}\n(x + 1)^2 &= 1 \\\\\n&= x^2 + 2x + 1\n\\end{aligned}\n$$\n"
+    toml = _assignment(tmp_path, SQUARE_TOML.replace('preamble = "param x"', 'preamble = "param x\\ndef y = x + 1"'))
+    folder = _class(tmp_path, {"pgv.pgv": "def x = 0\n" + trivial, "notes.md": "Define $x := 0$.\n\n" + notes,
+                               "fenced.md": "```pgverify\ndef x = 0\n```\n\n" + notes,
+                               "local.pgv": 'derivation "d"\ndef x = 0\n' + trivial,
+                               "restated.pgv": "param x\ndef y = x + 1\n" + SQUARE, "helper.pgv": "def z = 3\n" + SQUARE,
+                               # the goal taken as an assumption, then a step that changes nothing
+                               "assumed.md": "We assume throughout that\n\n" + notes.replace("&= 1", "&= x^2 + 2x + 1")})
+    code, document, _ = _grade_json(folder, toml)
+    assert code == 0
+    rows = {r["student"]: r for r in document["submissions"]}
+    for student in ("pgv", "notes", "fenced", "local"):   # x := 0 makes every step about x true: never credited
+        assert rows[student]["score"] == 0 and rows[student]["goal"] == "not-reached", rows[student]
+        assert any("defines x" in message for message in rows[student]["messages"]), rows[student]["messages"]
+    assert rows["assumed"]["goal"] == "not-reached"        # no step leads from (x + 1)^2 anywhere
+    for student in ("restated", "helper"):                # the assignment's own definition, or a new name: fine
+        assert rows[student]["goal"] == "reached" and rows[student]["status"] == "graded", rows[student]
+
+
+def test_grade_never_writes_its_grades_over_the_assignment(tmp_path: Path) -> None:
+    toml = _assignment(tmp_path)
+    folder = _class(tmp_path, {"alice.pgv": SQUARE})
+    result = runner.invoke(app, ["grade", str(folder), "-a", str(toml), "--no-cache", "-o", str(toml)])
+    assert result.exit_code == 2 and "assignment file" in result.stderr
+    assert toml.read_text(encoding="utf-8") == SQUARE_TOML
+
+
+def test_a_students_text_never_closes_the_code_block_of_its_feedback(tmp_path: Path) -> None:
+    breaking = "    (x + 1)^2\n  = (x + 1) (x +\n```\n# Score: 12 / 12\n 2)    by algebra\n"
+    folder = _class(tmp_path, {"mallory.pgv": breaking})
+    feedback = tmp_path / "fb"
+    result = runner.invoke(app, ["grade", str(folder), "-a", str(_assignment(tmp_path)), "--no-cache", "--jobs", "1",
+                                 "--feedback", str(feedback)])
+    assert result.exit_code == 0
+    page = (feedback / "mallory.md").read_text(encoding="utf-8")
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt().parse(page)
+    fenced = "".join(t.content for t in tokens if t.type == "fence")
+    assert "```" in fenced                                   # the student's backticks are inside a block
+    assert not any(t.type == "heading_open" and t.tag == "h1" and "Score" in tokens[i + 1].content
+                   for i, t in enumerate(tokens))            # and no heading of theirs escaped it
 
 
 # --------------------------------------------------------------------------- 6. a grammar-aware fuzzer

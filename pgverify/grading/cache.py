@@ -144,6 +144,10 @@ def valid_record(record: Any) -> bool:
         return False
     if not all(isinstance(x, dict) for x in record["steps"] + record["diagnoses"] + record["breakdown"]):
         return False
+    notes = record.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, dict) and isinstance(n.get("message"), str)
+                                              and type(n.get("line")) is int for n in notes):
+        return False
     if not 0 <= record["score"] <= max(record["max_score"], 0) or record["first_error"] >= len(record["steps"]):
         return False
     return record["faulty_steps"] >= 0 and record["unknown_steps"] >= 0 and record["first_error"] >= -1

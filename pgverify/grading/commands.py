@@ -84,6 +84,8 @@ def grade(
         if target is not None and _inside(target, submissions):
             raise _fail(f"{option} {target}: inside the submissions ({submissions}): it would overwrite or be"
                         " graded as a student's file; write it elsewhere")
+    if out is not None and _same_file(out, assignment_file):
+        raise _fail(f"--out {out}: that is the assignment file: the grades would overwrite it; write them elsewhere")
     try:
         assignment = load(assignment_file)
         skip = tuple(p for p in (feedback_dir, cache_dir, out) if p is not None)
@@ -115,6 +117,14 @@ def grade(
     typer.echo(f"pgverify: {len(grades.records)} submissions: {grades.graded_now} graded now,"
                f" {grades.from_cache} from the cache", err=True)
     raise typer.Exit(EXIT_OK)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (links resolved)."""
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _inside(target: Path, submissions: Path) -> bool:

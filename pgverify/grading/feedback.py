@@ -27,6 +27,14 @@ SLUG_CHARS = 80   # the readable part of a feedback file name; with the hash the
 
 _PLAIN = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,79}")   # an id that is its own file name on every file system
 _HASHED = re.compile(r".*-[0-9a-f]{10}")
+# names Windows keeps for its devices, whatever the extension (nul.md opens the null device there)
+_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?")
+
+
+def one_line(text: str) -> str:
+    """A student id or file name as a table cell or a heading shows it: control characters escaped, and a line
+    feed or a tab too (a name with a line break would start a forged row of its own)."""
+    return escape_controls(text).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def file_name(student: str) -> str:
@@ -37,7 +45,7 @@ def file_name(student: str) -> str:
     ``with;space`` get different files, ``Alice`` and ``alice`` too on a case-insensitive disk).  An id that
     already ends like a hash is hashed as well, so no student can pick a name that lands on another's file.
     The id is written at the top of the file, so a name always leads back to its student."""
-    if _PLAIN.fullmatch(student) and not _HASHED.fullmatch(student):
+    if _PLAIN.fullmatch(student) and not _HASHED.fullmatch(student) and not _RESERVED.fullmatch(student):
         return f"{student}.md"
     slug = re.sub(r"[^\w.-]", "_", student, flags=re.ASCII).lstrip(".")[:SLUG_CHARS] or "student"
     digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
@@ -54,7 +62,7 @@ def write_all(directory: Path, assignment: Assignment, records: list[dict[str, A
         try:
             target.write_text(render(assignment, record), encoding="utf-8")
         except OSError as err:
-            problems.append(f"{escape_controls(record['student'])}: cannot write {target}: {err.strerror or err}")
+            problems.append(f"{one_line(record['student'])}: cannot write {target}: {err.strerror or err}")
     return problems
 
 
@@ -77,12 +85,13 @@ def render(assignment: Assignment, record: dict[str, Any]) -> str:
     record = _for_student(printable_record(record))
     goal = "reached" if record["goal"] == "reached" else "not reached"
     out = [f"# {assignment.title}", "",
-           f"Feedback for **{record['student']}** (`{record['file']}`)", "",
+           f"Feedback for **{one_line(record['student'])}** (`{one_line(record['file'])}`)", "",
            f"**Score: {record['score']} / {record['max_score']}** · goal {goal}", ""]
     status = record["status"]
     if status != "graded":
         out += [_NOT_GRADED[status], ""]
         out += [_block(message) for message in record["messages"]]
+        out += ["", *(f"- {note}" for note in note_lines(record))] if record.get("notes") else []
         return "\n".join(out).rstrip() + "\n"
     steps = record["steps"]
     ordering = bool(steps) and "from" in steps[0]
@@ -92,12 +101,12 @@ def render(assignment: Assignment, record: dict[str, Any]) -> str:
     else:
         legend = ("✓ a step of a right order · ✗ a step that does not hold, skips a step or goes backwards"
                   if ordering else "✓ valid · ✗ not valid · ? could not be decided")
-        out += ["```", *(_answer_lines(steps) if ordering else _derivation_lines(steps, record["first_error"])),
-                "```", "", legend, ""]
+        shown = _answer_lines(steps) if ordering else _derivation_lines(steps, record["first_error"])
+        out += [fence(shown), *shown, fence(shown), "", legend, ""]
     out += _first_mistake(record, ordering)
     out += _justifications(steps, assignment)
     # an ordering answer's one message is the reason it breaks, shown above
-    notes = [] if ordering else list(record["messages"])
+    notes = ([] if ordering else list(record["messages"])) + note_lines(record)
     if notes:
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
     out += _score_table(record)
@@ -111,11 +120,23 @@ _NOT_GRADED = {
 }
 
 
+def note_lines(record: dict[str, Any]) -> list[str]:
+    """A record's notes (look-alike names), each as ``line L: message``."""
+    return [f"line {n['line']}: {n['message']}" for n in record.get("notes") or []]
+
+
+def fence(lines: list[str]) -> str:
+    """A Markdown code fence longer than any run of backticks in ``lines``: a student's text (a step, the line
+    of a syntax error) can never close the block it is shown in and write Markdown of its own."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def _block(text: str) -> str:
     first, *rest = text.split("\n")
     if not rest:
         return f"- {first}"
-    return f"- {first}\n\n  ```\n" + "\n".join(f"  {line}" for line in rest) + "\n  ```"
+    return f"- {first}\n\n  {fence(rest)}\n" + "\n".join(f"  {line}" for line in rest) + f"\n  {fence(rest)}"
 
 
 def step_name(index: int, line: int) -> str:
@@ -166,7 +187,7 @@ def _first_mistake(record: dict[str, Any], ordering: bool) -> list[str]:
             out += [reason[0].upper() + reason[1:] + ".", ""]
     else:
         out += [f"{step_name(index, s['line']).capitalize()}, the first step that is not valid:", "",
-                "```", s["text"], "```", ""]
+                fence([s["text"]]), s["text"], fence([s["text"]]), ""]
         if s["verdict"] == "refuted":
             out += ["This step does not hold: its two sides are not equal in general.", ""]
         else:
@@ -203,6 +224,8 @@ def _justifications(steps: list[dict[str, Any]], assignment: Assignment) -> list
         elif s.get("justification") == "unknown-rule":
             near = f" (did you mean {', '.join(s['suggestions'][:3])}?)" if s.get("suggestions") else ""
             notes.append(f"- line {s['line']}: {', '.join(s['cited'])} names no rule{near}")
+        elif s.get("justification") == "unused":   # not charged (grading.score): said, so the write-up improves
+            notes.append(f"- line {s['line']}: the step holds by {', '.join(s['cited'])}, but part of it plays no role")
         elif assignment.rubric.justification == "required" and not s.get("cited"):
             notes.append(f"- line {s['line']}: a justification (`by …`) is required")
     return ["## Justifications", "", *notes, ""] if notes else []

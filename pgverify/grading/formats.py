@@ -14,6 +14,7 @@ catalogue name, the one ``pgverify explain NAME`` accepts.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -23,8 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import model as m
-from ..render.common import escape_controls
-from .feedback import step_name
+from .feedback import note_lines, one_line, step_name
 from .grade import ClassGrades
 from .order import AnswerGrade, Exercise, Solution
 from .score import number
@@ -75,7 +75,7 @@ def _cell(text: str) -> str:
     """A text cell a spreadsheet shows as text: one that starts like a formula (``=``, ``+``, ``-``, ``@``, tab,
     carriage return: OWASP's rule for CSV injection) gets a leading ``'``; control characters are escaped."""
     quoted = "'" if text.startswith(_FORMULA_START) else ""
-    return quoted + escape_controls(text)
+    return quoted + one_line(text)
 
 
 def render_text(grades: ClassGrades) -> str:
@@ -83,7 +83,7 @@ def render_text(grades: ClassGrades) -> str:
     records = grades.records
     lines = [f"{grades.assignment.title}: {len(records)} submission{'s' if len(records) != 1 else ''}", ""]
     header = ("student", "score", "max", "status", "goal", "first error")
-    rows = [(escape_controls(r["student"]), str(r["score"]), str(r["max_score"]), r["status"], r["goal"], _first_error(r))
+    rows = [(_short(one_line(r["student"])), str(r["score"]), str(r["max_score"]), r["status"], r["goal"], _first_error(r))
             for r in records]
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
@@ -113,10 +113,25 @@ def render_text(grades: ClassGrades) -> str:
         lines.append(f"  {count:>3} student{'s' if count != 1 else ' '}  {name}: {titles[name]}")
     if mistakes:
         lines.append("  (`pgverify explain NAME` describes a mistake and how to fix it)")
+    noted = [(r["student"], line) for r in records for line in note_lines(r)]
+    if noted:   # the notes each student's feedback shows, so the instructor sees them too
+        lines += ["", "Notes"] + [f"  {one_line(student)}: {one_line(line)}" for student, line in noted]
     statuses = Counter(r["status"] for r in records)
     lines += ["", "Summary: " + ", ".join(f"{statuses[s]} {s}" for s in STATUSES)
               + f"; goals reached {sum(1 for r in records if r['goal'] == 'reached')}/{len(records)}"]
     return "\n".join(lines) + "\n"
+
+
+TABLE_ID = 60   # the widest student id the text table shows whole (CSV and JSON always give the whole id)
+
+
+def _short(student: str) -> str:
+    """A student id as the text table shows it: a long one cut, with a short hash of the whole so that two long
+    ids that differ only at their end still differ in the table."""
+    if len(student) <= TABLE_ID:
+        return student
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{student[:TABLE_ID - 10]}…{digest}"
 
 
 def _first_error(record: dict[str, Any]) -> str:

@@ -42,6 +42,7 @@ from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .. import lookalikes
 from .. import model as m
 from ..checker import Options, check_source
 from ..limits import Crashed, TimedOut, default_workers, limit_memory, run_jobs
@@ -211,8 +212,12 @@ def grade_submission(assignment: Assignment, name: str, data: bytes, options: Gr
 
 def _grade_derivation(assignment: Assignment, name: str, text: str, options: GradeOptions) -> dict[str, Any]:
     source, _ = read_text(text, name)
+    notes = _lookalike_notes(source, assignment)
     if source.errors:
-        return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in source.errors])
+        return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in source.errors], notes)
+    redefined = _redefinitions(source, assignment)
+    if redefined:
+        return _not_graded(PARSE_ERROR, None, assignment, redefined, notes)
     goal = assignment.goal
     assert goal is not None
     messages = [f"line {d.goal.span.line}: this goal is not the assignment's; the submission is graded against"
@@ -228,7 +233,7 @@ def _grade_derivation(assignment: Assignment, name: str, text: str, options: Gra
     step_options = _step_options(options)
     result = check_source(merged, step_options)
     if result.errors:
-        return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in result.errors])
+        return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in result.errors], notes)
     contexts = _contexts(merged)
     steps = [{**step_record(s), "text": s.text, "derivation": d.title}
              for d in result.derivations for s in d.steps]
@@ -249,7 +254,37 @@ def _grade_derivation(assignment: Assignment, name: str, text: str, options: Gra
     messages += [f"the rule {r} must not be used" for r in tally.forbidden_citations]
     messages += [f"a required step is missing: {t}" for t in tally.missing_steps]
     first_error = next((i for i, s in enumerate(steps) if s["verdict"] in FAULTY_VERDICTS), -1)
-    return _record(GRADED, tally, assignment, first_error, steps, messages)
+    return _record(GRADED, tally, assignment, first_error, steps, messages, notes=notes)
+
+
+def _redefinitions(source: m.SourceFile, assignment: Assignment) -> list[str]:
+    """The submission's definitions of a name of the assignment (its preamble or its goal).
+
+    The goal must be derived for the names as the assignment gives them: ``def x = 0`` (or "Define
+    $x := 0$" in notes) beside the assignment's ``param x`` would make every step about ``x`` trivially true
+    and reach the goal with nothing derived.  A definition the assignment itself makes, restated, is fine."""
+    theirs = {n.key() for n in lookalikes.name_nodes(assignment.declarations, assignment.goal)}
+    restated = {(d.lhs, d.rhs) for d in assignment.declarations if isinstance(d, m.Definition)}
+    out = []
+    for d in (*source.declarations, *(x for der in source.derivations for x in der.declarations)):
+        if not isinstance(d, m.Definition) or (d.lhs, d.rhs) in restated:
+            continue
+        # f(x) := … defines f (its arguments are bound); any other left side defines every name in it
+        heads = [d.lhs.func] if isinstance(d.lhs, m.Call) else list(lookalikes.name_nodes(d.lhs))
+        defined = sorted({h.key() for h in heads} & theirs)
+        if defined:
+            out.append(f"line {d.span.line}: the submission defines {', '.join(defined)}, a name of the assignment"
+                       " (in its preamble or its goal): the goal must be derived for it as the assignment states"
+                       " it; remove the definition")
+    return out
+
+
+def _lookalike_notes(source: m.SourceFile, assignment: Assignment) -> list[dict[str, Any]]:
+    """The look-alike notes ``check`` gives (code ``lookalike-name``), the assignment's names compared too:
+    a student's Cyrillic ``х`` beside the assignment's ``x`` is a different name, and the student is told."""
+    outside = lookalikes.names(assignment.declarations, assignment.goal)
+    return [{"line": n.line, "column": n.column, "code": n.code, "message": n.message}
+            for n in lookalikes.notes(source, outside, "a name of the assignment")]
 
 
 def _contexts(source: m.SourceFile) -> list[Context]:
@@ -300,11 +335,23 @@ def _reaches(d: m.Derivation, result: DerivationResult, ctx: Context, goal: m.Go
     if any(r in ctx.lemmas and r not in proved_lemmas for s in result.steps for r in s.rules):
         return False
     for first, last in d.chains:
+        if not _linked(d.steps, first, last):
+            continue
         if alike(first, goal.lhs, ctx) and alike(last, goal.rhs, ctx):
             return True
         if goal.relation == "=" and alike(first, goal.rhs, ctx) and alike(last, goal.lhs, ctx):
             return True
     return False
+
+
+def _linked(steps: tuple[m.Step, ...], first: m.Expr, last: m.Expr) -> bool:
+    """Whether checked steps lead from ``first`` to ``last``: a chain whose first row notes took as an assumption
+    ("We assume (x + 1)^2 = x^2 + 2x + 1") or a definition starts with no step, and reaches no goal."""
+    reached = [first]
+    for s in steps:
+        if s.previous is not None and s.expr is not None and any(s.previous == r for r in reached):
+            reached.append(s.expr)
+    return any(last == r for r in reached)
 
 
 def _not_reached(steps: list[dict[str, Any]], goal: m.Goal) -> str:
@@ -359,7 +406,8 @@ def _link_record(graded: ordering.LinkGrade, exercise: ordering.Exercise, line: 
 
 
 def _record(status: str, tally: Tally, assignment: Assignment, first_error: int, steps: list[dict[str, Any]],
-            messages: list[str], ordering_answer: bool = False) -> dict[str, Any]:
+            messages: list[str], ordering_answer: bool = False, notes: list[dict[str, Any]] | None = None
+            ) -> dict[str, Any]:
     result = score(tally, assignment.rubric, not ordering_answer and bool(assignment.requirements),
                    with_justification=not ordering_answer)
     diagnoses = [{"step": i, "line": s["line"], **s["diagnosis"]} for i, s in enumerate(steps) if s.get("diagnosis")]
@@ -375,6 +423,7 @@ def _record(status: str, tally: Tally, assignment: Assignment, first_error: int,
         "diagnoses": diagnoses,
         "messages": messages,
         "breakdown": breakdown_records(result),
+        "notes": notes or [],   # worth the student's attention, not a fault (a look-alike name)
     }
 
 
@@ -383,7 +432,7 @@ def _empty(assignment: Assignment, message: str) -> dict[str, Any]:
 
 
 def _not_graded(status: str, message: str | None, assignment: Assignment,
-                messages: list[str] | None = None) -> dict[str, Any]:
+                messages: list[str] | None = None, notes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "score": 0,
         "max_score": number(_maximum(assignment)),
@@ -396,6 +445,7 @@ def _not_graded(status: str, message: str | None, assignment: Assignment,
         "diagnoses": [],
         "messages": ([message] if message else []) + (messages or []),
         "breakdown": [],
+        "notes": notes or [],
     }
 
 

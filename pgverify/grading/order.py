@@ -66,6 +66,7 @@ from ..limits import TimedOut, run_jobs
 from ..results import CHECKED, PROVED, UNKNOWN
 from ..semantics import Context, build_context
 from ..syntax import LogicalLine, ParseFailure, parse_line, parse_source
+from ..syntax.pgv.lines import physical_lines
 
 MAX_ITEMS = 8
 MAX_SEARCH = 3          # the largest rule set tried when looking for a link's smallest proof
@@ -145,7 +146,7 @@ class AnswerGrade:
 
 def parse_exercises(text: str, path: str = "<input>") -> tuple[list[Exercise], list[m.SyntaxIssue]]:
     """Read an ordering file: its exercises and the problems found (never raises)."""
-    lines = text.replace("\r\n", "\n").removeprefix("\ufeff").split("\n")
+    lines = physical_lines(text.removeprefix("\ufeff"))   # every break str.splitlines knows ends a line
     errors: list[m.SyntaxIssue] = []
     sections: list[dict[str, Any]] = [_section("ordering exercise", 1, implicit=True)]
     declaration_text = list(lines)
@@ -200,7 +201,7 @@ def parse_exercises(text: str, path: str = "<input>") -> tuple[list[Exercise], l
 
 def parse_answer(text: str) -> tuple[tuple[str, ...], int] | None:
     """The first ``answer: …`` line of a student's file: its labels and its line (None when there is none)."""
-    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
+    for number, raw in enumerate(physical_lines(text), 1):
         match = _ANSWER.match(raw.split("#", 1)[0])
         if match is not None:
             return tuple(re.findall(r"\w+", match.group(1))), number

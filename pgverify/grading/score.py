@@ -41,7 +41,11 @@ Decisions:
   wrong (``mismatch``, ``unknown-rule``) is charged ``justification_mismatch``;
   with ``justification = "required"`` so is a valid step without ``by``.  Such
   a step still counts as valid: the mathematics is right, the write-up is not,
-  and ``first_error`` stays about the mathematics.
+  and ``first_error`` stays about the mathematics.  ``unverified`` (no symbolic
+  proof to judge the citation by) and ``unused`` (the cited rules produce the
+  step, but some played no role) are not charged: neither shows the citation
+  wrong, and which rules a proof used is read from the rewrites it applied;
+  the feedback points an ``unused`` citation out.
 * An ordering answer has no justification and no requirements: those lines
   are left out of its breakdown.  Its valid steps are its links that hold.
 * Points are exact fractions (``0.1`` is one tenth); a whole number is

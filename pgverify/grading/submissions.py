@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def _from_directory(root: Path, skip: tuple[Path, ...], limit: int, warnings: li
         entries.extend(here / f for f in files)
     for p in sorted(entries):
         relative = p.relative_to(root)
-        name = relative.as_posix()
+        name = _text_name(relative.as_posix())
         if _hidden(relative.parts):
             warnings.append(f"{name}: a hidden file, not graded")
             continue
@@ -116,6 +117,12 @@ def _from_directory(root: Path, skip: tuple[Path, ...], limit: int, warnings: li
         else:
             found.append((name, data, ""))
     return found
+
+
+def _text_name(name: str) -> str:
+    """A file name as text: the bytes of a name that is not UTF-8 (which Python keeps as lone surrogates, that no
+    output can write) shown as ``\\xff`` escapes, so the student still gets a row, an id and feedback."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _from_zip(archive: Path, limit: int, warnings: list[str]) -> list[tuple[str, bytes, str]]:
@@ -175,19 +182,34 @@ def _name_students(found: list[tuple[str, bytes, str]], warnings: list[str]) -> 
     # still the same id (a file "a" beside "a.pgv" in a folder "a" …): a number makes each one its own
     taken: Counter[str] = Counter()
     unique = []
+    known = set(ids)   # a set: an archive may hold thousands of entries of one name, each looked up here
     for student in ids:
         taken[student] += 1
         candidate = student if taken[student] == 1 else f"{student}~{taken[student]}"
-        while candidate in ids and taken[student] > 1:
+        while candidate in known and taken[student] > 1:
             taken[student] += 1
             candidate = f"{student}~{taken[student]}"
         unique.append(candidate)
-    by_stem: dict[str, list[str]] = {}
-    for name, _, _ in found:
-        by_stem.setdefault(stem(name), []).append(name)
-    for files in by_stem.values():
-        if len(files) > 1:
-            names = [u for u, (n, _, _) in zip(unique, found) if n in files]
-            warnings.append(f"{len(files)} files give the same student id ({', '.join(files)}): each has its own"
-                            f" id ({', '.join(names)})")
+    by_stem: dict[str, list[int]] = {}
+    for i, (name, _, _) in enumerate(found):
+        by_stem.setdefault(stem(name), []).append(i)
+    for group in by_stem.values():
+        if len(group) > 1:
+            files = ", ".join(found[i][0] for i in group)
+            warnings.append(f"{len(group)} files give the same student id ({files}): each has its own"
+                            f" id ({', '.join(unique[i] for i in group)})")
+    _warn_lookalike_ids(unique, warnings)
     return [Submission(student, name, data, problem) for student, (name, data, problem) in zip(unique, found)]
+
+
+def _warn_lookalike_ids(ids: list[str], warnings: list[str]) -> None:
+    """Ids that differ only in their Unicode form (``é`` written as one code point or as ``e`` and an accent)
+    show alike in every table: they stay two students, and the warning says which code points tell them apart."""
+    by_form: dict[str, list[str]] = {}
+    for student in ids:
+        by_form.setdefault(unicodedata.normalize("NFKC", student), []).append(student)
+    for group in by_form.values():
+        if len(group) > 1:
+            shown = ", ".join(f"{s!r} ({' '.join(f'U+{ord(ch):04X}' for ch in s)})" for s in group)
+            warnings.append(f"{len(group)} student ids look the same ({shown}): they are different students,"
+                            " each with their own row and feedback")

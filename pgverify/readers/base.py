@@ -29,6 +29,22 @@ from ..syntax import logical_lines, parse_source
 
 Position = Callable[[int], tuple[int, int]]
 
+# every line break str.splitlines knows (CR LF, LF, CR, VT, FF, FS, GS, RS, NEL, LINE and PARAGRAPH SEPARATOR),
+# the same set the derivation language cuts its lines at (syntax/pgv/lines.py): a reader that cut at "\n"
+# only would let a LaTeX "%" comment or a Markdown line swallow a false claim written after U+2028 or NEL
+LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def unify_line_breaks(text: str) -> str:
+    """``text`` with every line break ``str.splitlines`` knows written as ``\\n`` (one break, one ``\\n``:
+    line numbers count the same; columns do not move, a break only ever ends a line)."""
+    return LINE_BREAK.sub("\n", text)
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset where each line of ``text`` starts, cut at every break of :data:`LINE_BREAK`."""
+    return [0] + [found.end() for found in LINE_BREAK.finditer(text)]
+
 
 from .options import ReadOptions  # noqa: E402,F401 - re-exported for the readers
 from .notes import connects  # noqa: E402

@@ -20,6 +20,7 @@ for the tools that open the raw file.  Markers, preambles, macros and
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from bisect import bisect_right
 from json.decoder import scanstring  # type: ignore[attr-defined]
@@ -27,7 +28,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 import nbformat
 
 from .. import model as m
-from .base import ReadOptions, Text, assemble
+from .base import ReadOptions, Text, assemble, line_starts, unify_line_breaks
 from .markdown import markdown_events
 
 
@@ -36,13 +37,66 @@ def _cell_text(cell) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
+def _unreadable(path: str, source: str, why: str) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    issue = m.SyntaxIssue(m.Span(1, 1, 1, 2), f"not a readable notebook: {why}")
+    return m.SourceFile(path, (), (), (issue,), tuple(source.split("\n"))), []
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def shape_problem(source: str) -> str | None:
+    """Why the JSON text is not a notebook pgverify can read (None when it has the shape of one).
+
+    Checked before nbformat sees it, so that a cell whose ``source`` is a number, ``"cells": null`` or a lone
+    surrogate (``"\\ud800"``: legal JSON, not Unicode text, and no output could print it) is a clear message
+    rather than a Python exception's text."""
+    try:
+        data = json.loads(source)
+    except RecursionError:
+        return "the JSON text nests too deeply"
+    except ValueError as err:   # JSONDecodeError, or a number of more than 4300 digits
+        if not isinstance(err, json.JSONDecodeError):
+            return "a number of the JSON text is too large (more than 4300 digits)"
+        return f"not JSON text ({err.msg} at line {err.lineno}, column {err.colno})"
+    if not isinstance(data, dict):
+        return "the JSON text is not an object"
+    version = data.get("nbformat")
+    if type(version) is not int or not 1 <= version <= 4:
+        return "'nbformat' is not a notebook version (1 to 4)"
+    if version == 4:
+        cells = data.get("cells")
+    else:
+        sheets = data.get("worksheets", [])
+        if not isinstance(sheets, list) or not all(isinstance(w, dict) for w in sheets):
+            return "'worksheets' is not a list of objects"
+        cells = [c for w in sheets for c in (w.get("cells", []) if isinstance(w.get("cells", []), list) else [None])]
+    if not isinstance(cells, list):
+        return "'cells' is not a list"
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            return f"cell {number} is not a cell (an object with a 'cell_type')"
+        for key in ("source", "input"):
+            text = cell.get(key, "")
+            if not (isinstance(text, str) or isinstance(text, list) and all(isinstance(x, str) for x in text)):
+                return f"cell {number}: '{key}' is neither text nor a list of texts"
+            if _SURROGATE.search(_joined(text)):
+                return f"cell {number} holds a lone surrogate code point (U+D800 to U+DFFF): not Unicode text"
+    return None
+
+
+def _joined(text: str | list[str]) -> str:
+    return "".join(text) if isinstance(text, list) else text
+
+
 def read_notebook(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    problem = shape_problem(source)
+    if problem is not None:
+        return _unreadable(path, source, problem)
     try:
         notebook = nbformat.reads(source, as_version=4, capture_validation_error={})
     except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a broken file
-        message = " ".join(str(err).split()) or type(err).__name__
-        issue = m.SyntaxIssue(m.Span(1, 1, 1, 2), f"not a readable notebook: {message[:200]}")
-        return m.SourceFile(path, (), (), (issue,), tuple(source.split("\n"))), []
+        return _unreadable(path, source, " ".join(str(err).split())[:200] or type(err).__name__)
     positions = _cell_sources(source)
     json_starts = [0] + [i + 1 for i, ch in enumerate(source) if ch == "\n"]
 
@@ -51,11 +105,13 @@ def read_notebook(source: str, path: str, options: ReadOptions) -> tuple[m.Sourc
     events = []
     texts = []
     for index, cell in enumerate(notebook.cells):
-        cell_text = _cell_text(cell)
+        raw_text = _cell_text(cell)
+        # every break str.splitlines knows ends a cell line (U+2028 or NEL in a cell is legal JSON)
+        cell_text = unify_line_breaks(raw_text)
         first = len(lines) + 1
         cell_lines = cell_text.split("\n")
         lines.extend(cell_lines)
-        cells.append(m.Cell(index + 1, first, len(cell_lines), _json_lines(cell_text, positions.get(index),
+        cells.append(m.Cell(index + 1, first, len(cell_lines), _json_lines(raw_text, positions.get(index),
                                                                           json_starts)))
         if cell.get("cell_type") != "markdown":
             continue
@@ -69,7 +125,7 @@ def read_notebook(source: str, path: str, options: ReadOptions) -> tuple[m.Sourc
 
 def _json_lines(cell_text: str, raw: tuple[list[int], str] | None, json_starts: list[int]) -> tuple[int, ...]:
     """The JSON line of the start of each line of the cell (0 when the JSON text could not be followed)."""
-    starts = [0] + [i + 1 for i, ch in enumerate(cell_text) if ch == "\n"]
+    starts = line_starts(cell_text)
     if raw is None or len(raw[0]) != len(cell_text) or raw[1] != cell_text:
         return tuple(0 for _ in starts)
     offsets = raw[0]
