@@ -68,17 +68,32 @@ variables matching anything but a variable bound inside the match; sums are
 split linearly to expose it.  Lemmas are used only when cited (they are
 assumptions, not proofs), and only ``=`` lemmas.
 
-So ``proved`` only ever means "equal in every finite model, wherever both
-sides are defined" -- the models ``falsify`` draws from.  Relations ``≤ ≥ ∝``
-are not supported.  ``≈`` is proved like ``=``: a side that equals the other
+*Inequalities* (:mod:`~pgverify.kernel.inequalities`).  ``≤ < ≥ >`` are proved
+from the signs of the difference's terms (numbers, positivity, even powers,
+sums of nonnegative terms, monotone ``log``/``exp``) and four narrow facts,
+each switched on by the catalogue rule of its name (all without a citation):
+``jensen`` (log and exp, over a whole declared distribution), ``cauchy-schwarz``
+(three sums over one range with ``u^2 = v z``, ``v, z ≥ 0``), ``kl-nonnegative``
+(two declared distributions over one whole domain) and ``entropy-bounds`` (a
+declared distribution's value is at most 1; ``H ≤ log n`` over the n values of
+its domain).  Each states its exact shape and assumptions in that module.
+
+*Sharing.*  The proofs of one step (every rule, then the cited ones) share one
+translation of its sides, and the proof with the cited rules reuses the full
+one when every rewrite that fired is cited and every option it asked about is
+set as before (the normalization then takes the same path).
+
+So ``proved`` only ever means "true in every finite model, wherever both
+sides are defined" -- the models ``falsify`` draws from.  ``∝`` is not
+supported.  ``≈`` is proved like ``=``: a side that equals the other
 identically is an unbiased estimate of it.
 """
 
 from __future__ import annotations
 
 from .normalize import rule_names, trusted_rewrites
-from .prove import normal_form, prove
+from .prove import acts, normal_form, prove
 from .terms import Proof, Unsupported
 from .translate import positive_by_declaration
 
-__all__ = ["Proof", "Unsupported", "normal_form", "positive_by_declaration", "prove", "rule_names", "trusted_rewrites"]
+__all__ = ["Proof", "Unsupported", "acts", "normal_form", "positive_by_declaration", "prove", "rule_names", "trusted_rewrites"]

@@ -23,7 +23,7 @@ from ..rules.base import ALGEBRAIC_COMPARISON, KernelView, Rewrite, rewrite
 from .terms import MAX_UNROLL, Grad, Product, Sum, Unsupported, Weight, distribute, free_of, outer, rebuild_bigop
 from .translate import Translator
 
-__all__ = ["Normalizer", "Switches", "all_switches", "rule_names", "switches", "trusted_rewrites"]
+__all__ = ["Normalizer", "Switches", "WatchedOptions", "all_switches", "rule_names", "switches", "trusted_rewrites"]
 
 MAX_REWRITES = 4000     # rewrites per normalization before giving up
 
@@ -167,13 +167,33 @@ BASE = frozenset({empty_body, unit_body, unroll_sum, unroll_product, shift_sum, 
 # --------------------------------------------------------------------------- the normalizer
 
 
+class WatchedOptions(frozenset):
+    """Kernel options that remember which of them were asked about (``option in options``).
+
+    A normalization that never asked about an option gives the same normal form with or without
+    it; so a second proof with other options may reuse it (``prove``'s per-step memo).
+    """
+
+    asked: set[str]
+
+    def __new__(cls, options: Iterable[str]) -> WatchedOptions:
+        made = super().__new__(cls, options)
+        made.asked = set()
+        return made
+
+    def __contains__(self, option: object) -> bool:
+        self.asked.add(option)  # type: ignore[arg-type]
+        return frozenset.__contains__(self, option)
+
+
 class Normalizer:
     """Applies the enabled rewrites bottom-up until nothing changes (the :class:`KernelView` rewrites read)."""
 
     def __init__(self, tr: Translator, switched: Switches):
         self.tr = tr
-        self.options = switched.options
+        self.options = WatchedOptions(switched.options)
         self.used: set[str] = set()
+        self.fired: set[str] = set()     # the names of the rewrites that changed a node
         self.memo: dict[sp.Expr, sp.Expr] = {}
         self.budget = MAX_REWRITES
         enabled = sorted(BASE | switched.rewrites, key=lambda r: (r.priority, r.name))
@@ -208,6 +228,7 @@ class Normalizer:
                     if self.budget < 0:
                         raise Unsupported("the normalization did not terminate")
                     self.used.update(rule.credits)
+                    self.fired.add(rule.name)
                     return self.run(result)
         return e
 

@@ -9,7 +9,9 @@ assumptions, not proofs), and only ``=`` lemmas.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import sympy as sp  # type: ignore[import-untyped]
 from sympy.core.function import AppliedUndef  # type: ignore[import-untyped]
@@ -20,11 +22,11 @@ from .compare import same
 from ..rules.base import ALGEBRAIC_COMPARISON, LEMMA_REWRITES, OPTION_CREDITS, UNFOLD_DISTRIBUTIONS
 from .inequalities import prove_inequality
 from .nonzero import unsafe_denominator
-from .normalize import Normalizer, Switches, all_switches, rewrite_named, switches
+from .normalize import BASE, Normalizer, Switches, all_switches, rewrite_named, switches
 from .terms import Proof, Unsupported, canon
 from .translate import Translator
 
-__all__ = ["normal_form", "prove"]
+__all__ = ["acts", "normal_form", "prove"]
 
 Rewriting = tuple[sp.Expr, sp.Expr]   # (pattern, replacement)
 
@@ -104,32 +106,102 @@ def _strategies(caps: Switches) -> list[Switches]:
     return [caps]
 
 
+@dataclass
+class _Shown:
+    """What one normalization showed, enough to give the same answer to a proof with other switches.
+
+    A normalization follows the same path with fewer rewrites as long as every rewrite that fired is
+    still on, and every option it asked about is on or off as before (the first rewrite that changes a
+    node is the first one of those on): then its normal forms, and so its proof, are the same.
+    """
+
+    proof: Proof
+    fired: frozenset[str]               # the rewrites that changed a node
+    asked: dict[str, bool]              # the options asked about, and whether they were on
+    structural: bool = True             # an equality shown without sympy's algebra
+
+    def answers(self, caps: Switches) -> bool:
+        """Would a normalization with ``caps`` give the same normal forms and the same proof?"""
+        names = {r.name for r in caps.rewrites} | _BASE_NAMES
+        return self.fired <= names and all((o in caps.options) == on for o, on in self.asked.items()) and \
+            (self.structural or ALGEBRAIC_COMPARISON in caps.options)
+
+
+@dataclass
+class _Step:
+    """One step's sides, translated once and shared by its proofs (every rule, then the cited ones)."""
+
+    lhs: m.Expr
+    rhs: m.Expr
+    ctx: Context
+    tr: Translator | None = None
+    left: sp.Expr | None = None
+    right: sp.Expr | None = None
+    refused: Proof | None = None        # the sides cannot be translated, or divide by what may be zero
+    shown: dict[str, _Shown] = field(default_factory=dict)   # relation -> the proof with every rule
+
+    def same_step(self, lhs: m.Expr, rhs: m.Expr, ctx: Context) -> bool:
+        return self.lhs is lhs and self.rhs is rhs and self.ctx is ctx
+
+
+_BASE_NAMES = frozenset(r.name for r in BASE)
+# the last step proved in this thread: held alive by the memo itself, so an identity test cannot be fooled by
+# a reused id; share=False translates every proof afresh (for measuring, /tmp scripts flip it)
+_MEMO = threading.local()
+SHARE = True
+
+
+def _step(lhs: m.Expr, rhs: m.Expr, ctx: Context) -> _Step:
+    """The step's translation, from the memo when the last proof was of the same step."""
+    last = getattr(_MEMO, "step", None)
+    if SHARE and last is not None and last.same_step(lhs, rhs, ctx):
+        return last
+    step = _Step(lhs, rhs, ctx)
+    tr = Translator(ctx)
+    try:
+        step.tr, step.left, step.right = tr, tr.side(lhs), tr.side(rhs)
+    except Unsupported as why:
+        step.refused = Proof(False, f"unsupported: {why}")
+    else:
+        # no proof through a division by something that may be zero (sympy cancels x/x whatever x is)
+        unsafe = unsafe_denominator([lhs, rhs], tr.side, Normalizer(tr, all_switches()).run)
+        if unsafe is not None:
+            step.refused = Proof(False, f"no proof: {unsafe}")
+    _MEMO.step = step
+    return step
+
+
 def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozenset[str] | None = None) -> Proof:
     """Show ``lhs relation rhs`` symbolically, with every rule (``rules=None``) or only the cited ones.
 
     ``proved=True`` means the two sides are equal in every finite model of the
     declarations.  With ``rules`` given, only those rules' rewrites (plus the
-    always-on BASE) are used, and a cited lemma may rewrite one side.
+    always-on BASE) are used, and a cited lemma may rewrite one side.  A proof of
+    the step just proved (the same expressions) reuses its translation, and, when
+    the cited rules switch on everything its normalization used, its proof.
     """
     if relation not in ("=", "≈", "≤", "≥", "<", ">"):
         return Proof(False, "unsupported relation")
-    tr = Translator(ctx)
-    try:
-        left, right = tr.side(lhs), tr.side(rhs)
-    except Unsupported as why:
-        return Proof(False, f"unsupported: {why}")
-    # no proof through a division by something that may be zero (sympy cancels x/x whatever x is)
-    unsafe = unsafe_denominator([lhs, rhs], tr.side, Normalizer(tr, all_switches()).run)
-    if unsafe is not None:
-        return Proof(False, f"no proof: {unsafe}")
+    step = _step(lhs, rhs, ctx)
+    if step.refused is not None:
+        return step.refused
+    tr, left, right = step.tr, step.left, step.right
+    assert tr is not None and left is not None and right is not None
     if canon(left) == canon(right) and relation not in ("<", ">"):
         return Proof(True)
+    full = step.shown.get(relation)
     if relation in ("≤", "≥", "<", ">"):
-        norm = Normalizer(tr, all_switches() if rules is None else switches(rules))
+        caps = all_switches() if rules is None else switches(rules)
+        if full is not None and full.answers(caps):
+            return full.proof
+        norm = Normalizer(tr, caps)
         try:
-            return prove_inequality(canon(norm.run(left)), canon(norm.run(right)), relation, norm.run)
+            proof = prove_inequality(canon(norm.run(left)), canon(norm.run(right)), relation, norm)
         except Unsupported as why:
             return Proof(False, f"unsupported: {why}")
+        if rules is None and proof.proved:
+            step.shown[relation] = _Shown(proof, frozenset(norm.fired), _asked(norm, caps))
+        return proof
     if rules is None:
         caps, lemma_names = all_switches(), []
     else:
@@ -139,11 +211,17 @@ def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozense
             caps |= Switches(frozenset(rewrite_named(r) for r in LEMMA_REWRITES), frozenset())  # to expose a lemma
     remaining = ""
     for attempt in _strategies(caps):
+        if full is not None and full.answers(attempt):
+            return full.proof
         norm = Normalizer(tr, attempt)
         try:
             a, b = canon(norm.run(left)), canon(norm.run(right))
             if same(a, b, attempt.options):
-                return Proof(True, rules_used=_used(norm, a, b))
+                proof = Proof(True, rules_used=_used(norm, a, b, attempt))
+                if rules is None:
+                    step.shown[relation] = _Shown(proof, frozenset(norm.fired), _asked(norm, attempt),
+                                                  structural=a == b or (a - b) == 0)
+                return proof
             if lemma_names and _by_lemmas(tr, ctx, lemma_names, norm, a, b, attempt):
                 return Proof(True, rules_used=tuple(sorted(norm.used | set(lemma_names))))
         except Unsupported as why:
@@ -155,10 +233,38 @@ def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozense
     return Proof(False, reason)
 
 
-def _used(norm: Normalizer, a: sp.Expr, b: sp.Expr) -> tuple[str, ...]:
+def acts(lhs: m.Expr, rhs: m.Expr, ctx: Context, rule: str) -> bool:
+    """Does a rewrite the rule switches on (besides BASE) change some part of either side?
+
+    The checker asks it of a cited rule the proof by the cited rules did not credit: a rule with
+    nothing to act on in the step plays no role in it (``unused``).  When the sides cannot be read,
+    the answer is yes (nothing is said).
+    """
+    step = _step(lhs, rhs, ctx)
+    if step.refused is not None or step.tr is None:
+        return True
+    norm = Normalizer(step.tr, switches([rule]))
+    try:
+        norm.run(step.left)
+        norm.run(step.right)
+    except Unsupported:
+        return True
+    return bool(norm.fired - _BASE_NAMES)
+
+
+def _asked(norm: Normalizer, caps: Switches) -> dict[str, bool]:
+    """The options the normalization asked about, and whether each was on."""
+    return {o: o in caps.options for o in sorted(norm.options.asked)}
+
+
+def _used(norm: Normalizer, a: sp.Expr, b: sp.Expr, attempt: Switches) -> tuple[str, ...]:
+    """The rules a proof used: its rewrites' credits, ``algebra`` for a comparison up to algebra, ``definition``
+    when the normal form needed normalized distributions unfolded (the second strategy)."""
     used = set(norm.used)
     if a != b and (a - b) != 0:
         used.add(OPTION_CREDITS[ALGEBRAIC_COMPARISON])   # equal only up to algebra
+    if UNFOLD_DISTRIBUTIONS in attempt.options and UNFOLD_DISTRIBUTIONS in norm.options.asked:
+        used.add(OPTION_CREDITS[UNFOLD_DISTRIBUTIONS])
     return tuple(sorted(used))
 
 

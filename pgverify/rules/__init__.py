@@ -2,7 +2,7 @@
 
 A derivation step cites rules with ``by name, other-name`` or ``by "free
 text"``. A family module (``basics``, ``probability``, ``logs``, ``calculus``,
-``score``, ``dynamics``, ``estimation``, ``rl``) holds, for each of its rules,
+``score``, ``dynamics``, ``estimation``, ``rl``, ``inequalities``) holds, for each of its rules,
 everything about it: the canonical name and aliases, the statement, the side
 conditions with the predicates that decide them (``predicates``), the purpose,
 a valid and a flawed example, the kernel rewrites citing it switches on (its
@@ -43,6 +43,7 @@ from pgverify.rules import (
     calculus,
     dynamics,
     estimation,
+    inequalities,
     logs,
     probability,
     rl,
@@ -77,7 +78,7 @@ class CatalogueError(ValueError):
 
 # The family modules, in the order the catalogue lists them. A family module defines RULES (its
 # rules) and, when it has any, REWRITES (the kernel rewrites its rules own) and MISCONCEPTIONS.
-FAMILIES = (basics, probability, logs, calculus, score, dynamics, estimation, rl)
+FAMILIES = (basics, probability, logs, calculus, score, dynamics, estimation, rl, inequalities)
 
 RULES: tuple[Rule, ...] = tuple(entry for family in FAMILIES for entry in family.RULES)
 

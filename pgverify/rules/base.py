@@ -20,9 +20,17 @@ from typing import Any, Protocol
 # Kernel options a rule may switch on besides rewrites (the kernel reads them by these names).
 UNFOLD_DISTRIBUTIONS = "unfold-distributions"   # also try the normal form with normalized distributions unfolded
 ALGEBRAIC_COMPARISON = "algebraic-comparison"   # compare normal forms up to sympy's algebra, not only structurally
-KERNEL_OPTIONS = frozenset({UNFOLD_DISTRIBUTIONS, ALGEBRAIC_COMPARISON})
+# The inequality facts of pgverify/kernel/inequalities.py, each switched on by the rule of the same name
+# (pgverify/rules/inequalities.py) and credited to it when a proof of an inequality uses it.
+JENSEN = "jensen"                   # log E[X] ≥ E[log X] (X > 0), exp E[X] ≤ E[exp X]
+CAUCHY_SCHWARZ = "cauchy-schwarz"   # (sum u)^2 ≤ (sum v)(sum z) when u^2 = v z and v, z ≥ 0 termwise
+KL_NONNEGATIVE = "kl-nonnegative"   # sum_x p log(p/q) ≥ 0 for two normalized distributions over x
+ENTROPY_BOUNDS = "entropy-bounds"   # log p ≤ 0 for a probability; H(p) ≤ log of the number of values
+INEQUALITY_FACTS = frozenset({JENSEN, CAUCHY_SCHWARZ, KL_NONNEGATIVE, ENTROPY_BOUNDS})
+KERNEL_OPTIONS = frozenset({UNFOLD_DISTRIBUTIONS, ALGEBRAIC_COMPARISON}) | INEQUALITY_FACTS
 # The rule a proof credits when it needed an option (the comparison up to algebra is `algebra`'s).
-OPTION_CREDITS = {ALGEBRAIC_COMPARISON: "algebra", UNFOLD_DISTRIBUTIONS: "definition"}
+OPTION_CREDITS = {ALGEBRAIC_COMPARISON: "algebra", UNFOLD_DISTRIBUTIONS: "definition"} | \
+    {fact: fact for fact in INEQUALITY_FACTS}
 # The rewrites the kernel switches on to expose a cited lemma inside a side (sums split over +).
 LEMMA_REWRITES = ("split_sum",)
 
