@@ -285,9 +285,9 @@ def test_a_block_starting_with_a_relation_continues_from_before() -> None:
 
 
 @pytest.mark.parametrize("text, construct", [
-    (r"\tau = (s_0, \ldots, s_T)", "ellipsis"), (r"\max_\pi f(\pi)", "optimisation"),
-    (r"\arg\max_\pi f(\pi)", "arg"), (r"\det A", "determinant"), (r"\tau_{0:t}", "slice"),
+    (r"\tau = (s_0, \ldots, s_T)", "ellipsis"), (r"\det A", "determinant"),
     (r"D_{\text{KL}}(p \| q)", "\\|"), (r"\begin{cases} 1 \end{cases}", "cases"),
+    (r"f = \left(\begin{array}{cc} 1 & 0 \end{array}\right)", "array"),
 ])
 def test_constructs_that_are_not_read_are_named(text: str, construct: str) -> None:
     from pgverify.syntax.latex.notation import construct_of

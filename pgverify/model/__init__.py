@@ -12,8 +12,8 @@ other module reads them.  Where to look:
 from __future__ import annotations
 
 from .expressions import (
-    Add, BigOp, Call, Div, Expect, Expr, Func, Grad, Mul, NOWHERE, Name, Neg, Num, Placeholder,
-    Pow, Size, Span, Sub, show,
+    Add, BigOp, Call, CondExpect, Div, EvalAt, Expect, Expr, Func, Grad, Mul, NOWHERE, Name, Neg, Num, Opaque,
+    Optimum, Placeholder, Pow, Size, Span, Sub, show,
 )
 from .statements import (
     Cell, ChainStart, Claim, Declaration, Definition, Depends, Derivation, DistDecl, FunDecl, Goal,
@@ -28,4 +28,5 @@ __all__ = [
     "Justification", "Lemma", "Mul", "NOWHERE", "Name", "Neg", "Num", "Param", "Placeholder",
     "Pow", "Size", "SourceFile", "Span", "Statement", "Step", "StepLine", "Sub", "Suppression",
     "SyntaxIssue", "Use", "children", "factors", "nodes", "product", "show", "transform", "Coverage", "Fact",
+    "CondExpect", "EvalAt", "Opaque", "Optimum",
 ]

@@ -177,6 +177,51 @@ class Size(Expr):
     name: Name
 
 
+@dataclass(frozen=True)
+class Optimum(Expr):
+    """``max_π f``, ``min_x g``, ``argmax_θ J(θ)``: ``kind`` is ``max``, ``min``, ``argmax`` or ``argmin``.
+
+    The LaTeX reader decides what it can of a step with optima (``syntax.latex.opaque``) and hands the
+    checker either plain expressions or an :class:`Opaque` node; an ``Optimum`` is never evaluated.
+    """
+
+    kind: str
+    variable: Name
+    body: Expr
+
+
+@dataclass(frozen=True)
+class CondExpect(Expr):
+    """``E[f | A]``, ``E_{x ~ p}[f | s_0 = s]``: an expectation given conditions (``given``; an equation
+    ``s_0 = s`` is the call ``=(s_0, s)``).  Like :class:`Optimum`, read but never evaluated as such."""
+
+    variables: tuple[Name, ...]
+    dist: Expr | None
+    body: Expr
+    given: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class EvalAt(Expr):
+    """``\\left. f \\right|_{θ=θ_0}``: ``body`` with ``variable`` set to ``value``."""
+
+    body: Expr
+    variable: Name
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Opaque(Expr):
+    """A construct as written (``expr``) and what it means (``meaning``) *when* the names inside it have no
+    meaning of their own in the file (no definition, declaration or vocabulary entry, and no definition
+    mentions them); the falsifier checks that, and otherwise (or without a ``meaning``) the step is
+    ``unknown`` with ``reason``.  The symbolic engine proves nothing through it."""
+
+    expr: Expr
+    reason: str
+    meaning: Expr | None = None
+
+
 # --------------------------------------------------------------------------- display
 
 _PRECEDENCE = {Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, BigOp: 4, Expect: 8, Func: 5, Grad: 5, Pow: 6}
@@ -233,4 +278,13 @@ def _show(e: Expr, outer: int) -> str:  # noqa: C901 - one case per node type
             return f"E_{{{', '.join(v.key() for v in vs)} ~ {_show(d, 0)}}}[{_show(b, 0)}]"
         case Size(name=n):
             return f"|{n.key()}|"
+        case Optimum(kind=k, variable=v, body=b):
+            return _wrap(f"{k}_{{{v.key()}}} {_show(b, 5)}", 4, outer)
+        case CondExpect(variables=vs, dist=d, body=b, given=g):
+            head = f"E_{{{', '.join(v.key() for v in vs)} ~ {_show(d, 0)}}}" if d is not None else "E"
+            return f"{head}[{_show(b, 0)} | {', '.join(_show(x, 0) for x in g)}]"
+        case EvalAt(body=b, variable=v, value=x):
+            return f"({_show(b, 0)})|_{{{v.key()}={_show(x, 0)}}}"
+        case Opaque(expr=x):
+            return _show(x, outer)
     return "?"

@@ -14,6 +14,9 @@ installed wheel has no docs folder: then there is no ``helpUri``, only
 ``help``.  A diagnosed mistake is a taxon of the ``pgverify-mistakes``
 taxonomy, with its own page as ``helpUri``.
 
+A notes file whose display math could not be read at all is one ``nothing-read`` result at its first
+line (a warning; an error under ``--strict``), as in the other formats.
+
 One syntax error is one result: the unreadable step it leaves in a chain, the
 step after it and the goal it breaks are its consequences, not results.
 """
@@ -27,7 +30,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .._version import __version__
-from ..report import Report
+from ..report import UNREADABLE, Report
 from ..results import REFUTED, UNKNOWN, FileResult
 from .common import blocked_by_syntax_error, blocked_derivation, printable
 
@@ -114,6 +117,12 @@ def render(report: Report, *, color: bool = False, width: int = 100, docs_base: 
         for e in f.errors:
             results.append(_result_at(f, "syntax-error", "error", e.message, e.span.line, e.span.column))
             used.add("syntax-error")
+        if f.unreadable():
+            # notes whose math could not be read never pass silently: a result (code scanning shows results,
+            # not notifications), at the file's first line, an error under --strict as the exit code is
+            results.append(_result_at(f, "nothing-read", "error" if report.strict else "warning", UNREADABLE, 1, 0,
+                                      {"unreadable": True}))
+            used.add("nothing-read")
         for d in f.derivations:
             for s in d.steps:
                 if s.verdict not in (REFUTED, UNKNOWN) or blocked_by_syntax_error(f, s):

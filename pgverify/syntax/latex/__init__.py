@@ -30,7 +30,10 @@ Where to look:
 * ``rows``            comments, wrappers, rows at ``\\\\``, unwrapping decorations
 * ``justifications``  the text that says why a row holds
 * ``names``           LaTeX names → the names of the ``.pgv`` language
+* ``notation``        the notation of real notes rewritten into the grammar's (``{\\mathrm E}``, ``\\tau_{:t}`` …)
 * ``builder``         one row's lark tree → model nodes; ``parse_row``, ``parse_expression``
+* ``constructs``      optima, conditional expectations and evaluation bars in the lark tree
+* ``opaque``          what a step with one of them (or a trajectory slice) means, as far as is sound
 * ``blocks``          a display block → steps (``read_block``, ``read_math``)
 """
 

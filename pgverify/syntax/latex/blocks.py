@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 
 from ... import model as m
+from . import opaque
 from .builder import Row, relative_spans, parse_row
 from .justifications import take_note
 from .located import LatexError, Locate, Located
@@ -92,7 +93,11 @@ def _join_continuations(rows: list[RawRow]) -> list[tuple[Located, int]]:
         text = row.loc.text
         if not text.strip() and out:
             continue
-        if out and out[-1][0].text.strip() and relation_at_top(_visible(text)) < 0 and \
+        # … and so does a row that starts with + or - after a row with no relation yet: the start expression
+        # goes on (``u + v``, then ``+ w &= …`` on the next row); it is not a new one
+        goes_on = out and relation_at_top(_visible(out[-1][0].text)) < 0 and \
+            re.match(r"[\s&]*(\+|-(?!\s*&)|\\cdot(?![A-Za-z])|\\times(?![A-Za-z]))", text) is not None
+        if out and out[-1][0].text.strip() and (relation_at_top(_visible(text)) < 0 or goes_on) and \
                 not _is_note_only(text):
             previous, _ = out[-1]
             out[-1] = (previous + Located.made(" ", previous.origin[-1]) + row.loc, row.end)
@@ -223,8 +228,13 @@ class _BlockReader:
             if words:
                 span = note_span if (words == note and note_span is not None) else link.span
                 just = m.Justification((words,), words, span)
-            chain.steps.append(m.Step(left, link.relation, link.expr, just, link.span, text))
-            chain.starts.append(k == 0 and row.first is not None and left is row.first)
+            # optima, conditional expectations, evaluation bars, slices: decided here as far as is sound
+            lhs, rhs = opaque.decide(left, link.expr)
+            chain.steps.append(m.Step(lhs, link.relation, rhs, just, link.span, text))
+            # a left side that is an optimum, a conditional expectation or an evaluation bar introduces no
+            # name, even when it reads as one (max_π f is f)
+            chain.starts.append(k == 0 and row.first is not None and left is row.first
+                                and not opaque.has_construct(left))
             chain.spellings.append(link.written)
             chain.chains[-1].append(link.expr)
             left = link.expr

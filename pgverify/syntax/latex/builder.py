@@ -22,7 +22,9 @@ from ..arithmetic import TOO_LARGE, canonical_word, differential, too_many_digit
 from .justifications import plain
 from .located import LatexError, Locate, Located, control_word
 from .macros import Macros
-from .names import GREEK_LETTERS, NameBuilder, SCALARS, name_text
+from .notation import normalize
+from .constructs import ConstructBuilder
+from .names import GREEK_LETTERS, SCALARS, name_text
 from .rows import strip_wrappers, unwrap
 
 # --------------------------------------------------------------------------- the parser
@@ -80,7 +82,7 @@ def _relation(text: str) -> str:
 
 
 
-class RowBuilder(NameBuilder):
+class RowBuilder(ConstructBuilder):
     """Builds model nodes from the lark tree of one row: relations, calls, atoms, big operators."""
 
     # ---- rows
@@ -388,6 +390,8 @@ def parse_row(text: str, locate: Locate | None = None) -> Row:
     except VisitError as err:
         if isinstance(err.orig_exc, LatexError):
             raise err.orig_exc from None
+        if isinstance(err.orig_exc, RecursionError):   # a row nested thousands deep: the caller says so
+            raise RecursionError from None
         raise
     for expr in ([row.first] if row.first is not None else []) + [link.expr for link in row.links]:
         stray = _leftover(expr)
@@ -402,7 +406,7 @@ def parse_expression(latex: str, macros: Macros | None = None) -> m.Expr:
     loc = Located.of(latex)
     if macros is not None:
         loc = macros.expand(loc)
-    loc = unwrap(strip_wrappers(loc))
+    loc = normalize(unwrap(strip_wrappers(loc)))     # the notation of real notes, as in a block's rows
     row = parse_row(loc.text)
     if row.links or row.first is None:
         raise LatexError(0, len(latex), "expected an expression, not a relation")

@@ -9,11 +9,13 @@ with ``\\E`` = ``{\\mathrm E}`` reads as what it displays, an expectation:
 * ``\\underset{X}{{\\E}}`` (extra braces) is ``\\underset{X}{\\E}``;
 * ``\\textbf{x}`` is ``\\mathbf{x}``; ``\\theta^*`` (``^{*}``, ``^\\star``) is the name ``θ_star``, a name
   of its own (never θ itself);
-* a tuple under ``\\sim`` (``\\mathbb{E}_{(x, y) \\sim \\mathcal{D}}``) is a joint draw of its variables.
+* a tuple under ``\\sim`` (``\\mathbb{E}_{(x, y) \\sim \\mathcal{D}}``) is a joint draw of its variables;
+* a slice ``\\tau_{:t}``, ``\\tau_{t:}``, ``\\tau_{u_0:u_T}`` is the subscript ``{ː, from, to}`` (``SLICE``),
+  a part of the trajectory (what a step with one means: :mod:`.opaque`).
 
-Anything else that real notes write and pgverify cannot give a meaning to
-(``\\ldots``, ``\\max_\\pi``, ``\\det`` …) is left alone: the row does not parse and
-the block is skipped with the construct named (:func:`construct_of`).
+Optima, conditional expectations and evaluation bars are read by the grammar itself. Anything else that
+real notes write and pgverify cannot give a meaning to (``\\ldots``, ``\\det``, ``cases`` …) is left
+alone: the row does not parse and the block is skipped with the construct named (:func:`construct_of`).
 """
 
 from __future__ import annotations
@@ -77,7 +79,44 @@ def normalize(loc: Located) -> Located:
     loc = _underset_braces(loc)
     loc = substitute(loc, _STAR, "_{star}")
     loc = substitute(loc, _TEXTBF, r"\mathbf")
+    loc = _slices(loc)
     return _untuple_draws(loc)
+
+
+SLICE = "ː"   # U+02D0, a letter: the mark of a slice's subscript (``τ_{ː,0,t}`` is ``\tau_{:t}``)
+_SUBSCRIPT = re.compile(r"_\s*\{")
+
+
+def _slices(loc: Located) -> Located:
+    """``\\tau_{:t}``, ``\\tau_{t:}``, ``\\tau_{u_0:u_T}``: a slice, the subscript ``{ː, from, to}`` (an omitted
+    start is 0, an omitted end is ``ː``, the end of the trajectory)."""
+    text = loc.text
+    for found in reversed(list(_SUBSCRIPT.finditer(text))):
+        brace = found.end() - 1
+        close = match_group(text, brace)
+        if close < 0:
+            continue
+        inside = text[brace + 1:close - 1]
+        colons = [i for i, ch in enumerate(inside) if ch == ":" and _depth(inside, i) == 0
+                  and not inside.startswith("=", i + 1) and (i == 0 or inside[i - 1] != "\\")]
+        if len(colons) != 1 or re.search(r"\\sim|=|\\in(?![A-Za-z])", inside):
+            continue
+        at = brace + 1 + colons[0]
+        start, end = inside[:colons[0]].strip(), inside[colons[0] + 1:].strip()
+        origin = loc.origin[at]
+        head = Located.made(SLICE + ("," if start else ",0"), origin)
+        tail = Located.made("," if end else "," + SLICE, origin)
+        loc = loc[:brace + 1] + head + loc[brace + 1:at] + tail + loc[at + 1:]
+        text = loc.text
+    return loc
+
+
+def _depth(text: str, at: int) -> int:
+    """How many groups are open at ``at`` in ``text``."""
+    depth = 0
+    for ch in text[:at]:
+        depth += 1 if ch in "{([" else -1 if ch in "})]" else 0
+    return depth
 
 
 def _underset_braces(loc: Located) -> Located:
@@ -103,19 +142,21 @@ def _underset_braces(loc: Located) -> Located:
 
 
 _CONSTRUCTS = (
-    (r"\\arg\s*\\?(max|min)", "\\arg\\max / \\arg\\min (a maximiser, not a value)"),
     (r"\\(ldots|cdots|dots|dotsc|dotsb|vdots)(?![A-Za-z])", "an ellipsis (\\ldots): what it stands for is not written"),
-    (r"\\(max|min|sup|inf)(?![A-Za-z])", "an optimisation (\\max, \\min): not a value pgverify computes"),
     (r"\\det(?![A-Za-z])", "a determinant (\\det)"),
-    (r"\\left\s*\.", "an evaluation bar (\\left. … \\right|_{…})"),
-    (r"\\(Big|big|bigg|Bigg|middle)\s*\|", "a conditional expectation (\\mathbb{E}[… \\Big| …])"),
+    (r"\\(max|min)\s*(\(|\\left|\\\{)", "a maximum of listed values (\\max(a, b)): pgverify reads \\max_x f"),
+    (r"\\(max|min|sup|inf|arg\s*\\?max|arg\s*\\?min)\s*_\s*\{[^{}]*(\\in|=)",
+     "an optimum over a set or a range: pgverify reads \\max_x f over all x"),
+    (r"(?<!\\right)(\\(Big|big|bigg|Bigg|Bigr|bigr|biggr|Biggr)\s*\||\|)\s*_\s*\{",
+     "an evaluation bar without \\left. (write \\left. f \\right|_{x=v})"),
     (r"\\(succ|prec|succeq|preceq)(?![A-Za-z])", "a preference (\\succ)"),
     (r"\\(leftarrow|gets|to|mapsto|rightarrow)(?![A-Za-z])", "an arrow (an update or a map)"),
     (r"\\neq?(?![A-Za-z])", "\\neq (an excluded index)"),
     (r"\\\|", "a norm or a divergence's \\|"),
-    (r"_\s*\{[^{}]*:[^{}]*\}", "a trajectory slice (\\tau_{0:t})"),
     (r"\\(text|mathrm)\s*\{\s*KL\s*\}", "a KL divergence"),
-    (r"\\begin\s*\{\s*(array|cases|matrix|pmatrix|bmatrix)\s*\}", "an array or cases environment"),
+    (r"\\begin\s*\{\s*cases\s*\}", "a piecewise definition (cases): pgverify does not read cases"),
+    (r"\\begin\s*\{\s*(matrix|pmatrix|bmatrix|vmatrix)\s*\}", "a matrix"),
+    (r"\\begin\s*\{\s*array\s*\}", "an array that is not an aligned chain"),
     (r"\\(forall|exists)(?![A-Za-z])", "a quantifier"),
     (r"<|>|\\(lt|gt|ll|gg)(?![A-Za-z])", "a strict inequality"),
 )

@@ -61,14 +61,19 @@ _DELIMITER = re.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)")
 def strip_wrappers(loc: Located) -> Located:
     """Blank out the alignment environments' ``\\begin``/``\\end`` and the math delimiters."""
     text = loc.text
+    arrays = _aligned_arrays(text)
     for found in reversed(list(_ENV.finditer(text))):
-        if found.group(2) not in ALIGN_ENVS:
+        if found.group(2) not in ALIGN_ENVS and found.start() not in arrays:
             continue
         stop = found.end()
         if found.group(1) == "begin":
-            # \begin{aligned}[t], \begin{alignat*}{2}, \begin{subarray}{c}
+            # \begin{aligned}[t], \begin{alignat*}{2}, \begin{subarray}{c}, \begin{array}{rcl}
             after = re.match(r"\s*(\[[^\]]*\]|\{[^{}]*\})", text[stop:])
-            if after and (found.group(2).startswith(("alignat", "alignedat", "subarray")) or after.group(1)[0] == "["):
+            spec = skip_space(text, stop)
+            if found.group(2) == "array" and text.startswith("{", spec) and match_group(text, spec) > 0:
+                stop = match_group(text, spec)     # a column spec with groups of its own: {r@{\;}l}
+            elif after and (found.group(2).startswith(("alignat", "alignedat", "subarray", "array"))
+                            or after.group(1)[0] == "["):
                 stop += after.end()
         loc = loc.blank(found.start(), stop)
     for found in reversed(list(_DELIMITER.finditer(loc.text))):
@@ -76,6 +81,29 @@ def strip_wrappers(loc: Located) -> Located:
             continue  # `\\[4pt]` is a row break with spacing, not `\[`
         loc = loc.blank(found.start(), found.end())
     return loc
+
+
+def _aligned_arrays(text: str) -> set[int]:
+    """The offsets of ``\\begin{array}``/``\\end{array}`` of arrays laid out as an aligned chain: an array
+    that no bracket opens (``\\left\\{ \\begin{array}`` is a piecewise definition, ``(\\begin{array}`` a
+    matrix) and that holds no other array, whose rows are then read as aligned rows."""
+    out: set[int] = set()
+    opened: list[int] = []
+    for found in _ENV.finditer(text):
+        if found.group(2) != "array":
+            continue
+        if found.group(1) == "begin":
+            opened.append(found.start())
+            continue
+        if not opened:
+            continue
+        start = opened.pop()
+        before = text[:start].rstrip()
+        if re.search(r"(\\\{|\\lbrace|\(|\[|\||\\left\s*\.)$", before) or opened or \
+                "\\begin" in text[start + 6:found.start()]:
+            continue
+        out.update((start, found.start()))
+    return out
 
 
 def strip_definitions(loc: Located) -> Located:
