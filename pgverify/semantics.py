@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from . import model as m
+from .model.conventions import OpenConventions
 
 TRAJECTORY_DIST = "Pr_θ"
 STATE, ACTION, TRAJ, TIME, SAMPLE_INDEX, REAL = "state", "action", "trajectory", "time", "sample", "real"
@@ -60,6 +61,9 @@ class Context:
     depends: dict[str, set[str]] = field(default_factory=dict)  # function key → extra parameters
     lemmas: dict[str, tuple[m.Expr, str, m.Expr]] = field(default_factory=dict)
     user_defined: set[str] = field(default_factory=set)
+    # the trajectory conventions a notes file leaves open (none: the file's definitions, or the default,
+    # decide alone); each step is then decided under every one of them (``open_conventions``)
+    conventions: OpenConventions | None = None
     # resolved calls, by node identity (the evaluator's hot path)
     memo: dict[int, tuple] = field(default_factory=dict, repr=False, compare=False)
 
@@ -67,7 +71,17 @@ class Context:
 
     def copy(self) -> Context:
         return Context(list(self.params), self.rl, dict(self.functions), dict(self.constants), dict(self.domains),
-                       {k: set(v) for k, v in self.depends.items()}, dict(self.lemmas), set(self.user_defined))
+                       {k: set(v) for k, v in self.depends.items()}, dict(self.lemmas), set(self.user_defined),
+                       self.conventions)
+
+    def under(self, convention: int) -> Context:
+        """This context with open convention ``convention``'s definitions in force, and no convention open."""
+        assert self.conventions is not None
+        out = self.copy()
+        out.conventions = None
+        for definition in self.conventions.alternatives[convention]:
+            out.declare(definition)
+        return out
 
     def declare(self, stmt: m.Declaration) -> None:
         """Add one declaration (raises DeclarationError when it is malformed)."""
@@ -95,6 +109,8 @@ class Context:
                             self.functions[(key, arity)] = replace(info, depends=info.depends | {p.key()})
             case m.Definition(lhs=lhs, rhs=rhs):
                 self._define(lhs, rhs, stmt.span)
+            case OpenConventions():
+                self.conventions = stmt
 
     def _add_param(self, key: str, span: m.Span) -> None:
         if key not in self.params:

@@ -10,6 +10,7 @@ models: change them here and nowhere else.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -117,10 +118,34 @@ class Elem(NamedTuple):
 
 
 class Traj(NamedTuple):
-    """A trajectory: states and actions from time 0."""
+    """A trajectory: its states and actions from time ``start`` on.
+
+    ``start`` is the first time step of the trajectory distribution's definition: 0 by default
+    (``ρ0(s_0) prod_{t=0}^{T-1} …``), 1 in notes that count from one (``p(s_1) prod_{t=1}^{T} …``), so
+    that a trajectory has exactly the components its distribution weighs and no unweighted ``s_0``.
+    """
 
     states: tuple[int, ...]
     actions: tuple[int, ...]
+    start: int = 0
+
+    def component(self, attr: str, t: int) -> int:
+        """State or action (``attr``) at time ``t``; a time outside the trajectory is unsupported, never
+        a guess (in notes that count from one, ``s_0`` does not exist)."""
+        seq = self.states if attr == "states" else self.actions
+        if not 0 <= t - self.start < len(seq):
+            letter = "s" if attr == "states" else "a"
+            raise Unsupported(f"the trajectory has no {letter}_{t} (time steps run from {self.start} to"
+                              f" {self.start + len(seq) - 1} in this model)")
+        return seq[t - self.start]
+
+    def with_component(self, attr: str, t: int, value: int) -> Traj | None:
+        """This trajectory with its state or action at time ``t`` replaced (None: no such time)."""
+        seq = list(self.states if attr == "states" else self.actions)
+        if not 0 <= t - self.start < len(seq):
+            return None
+        seq[t - self.start] = value
+        return self._replace(**{attr: tuple(seq)})
 
     def __str__(self) -> str:
         parts = []
@@ -129,7 +154,29 @@ class Traj(NamedTuple):
                 parts.append(f"s{self.states[t]}")
             if t < len(self.actions):
                 parts.append(f"a{self.actions[t]}")
-        return "(" + " ".join(parts) + ")"
+        # a trajectory from time 1 says so: its first state is s_1, not s_0
+        return ("(" if not self.start else f"(from t={self.start}: ") + " ".join(parts) + ")"
+
+
+class Shape(NamedTuple):
+    """How the trajectories of a model are laid out: first time step, number of states and of actions."""
+
+    start: int
+    n_states: int
+    n_actions: int
+
+    @staticmethod
+    def read_off(states: list[int], actions: list[int], horizon: int) -> Shape:
+        """The shape of the times a trajectory distribution's definition reads (``states``, ``actions``):
+        from the first of them to the last; without any, the default ``s_0 … s_T``, ``a_0 … a_{T-1}``."""
+        start = max(min(states + actions, default=0), 0)
+        return Shape(start, max(states, default=horizon) + 1 - start, max(actions, default=horizon - 1) + 1 - start)
+
+    def trajectories(self, n_state_values: int, n_action_values: int) -> list[Traj]:
+        """Every trajectory of this shape over spaces of the given sizes."""
+        return [Traj(states, actions, self.start)
+                for states in itertools.product(range(n_state_values), repeat=self.n_states)
+                for actions in itertools.product(range(n_action_values), repeat=self.n_actions)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model as m
+from . import time_convention
 from .notes import parameters, step_exprs
 
 # letters the rl vocabulary gives a domain of their own: a gradient in them is not a parameter's
@@ -37,6 +38,7 @@ class NotesState:
     last_end: int = 0
     continues: Any = None               # the derivation the block before added to
     params_seen: frozenset[str] = frozenset({"θ"})
+    tuples: list[time_convention.Evidence] = field(default_factory=list)   # `τ = (s_1, a_1, …)` in the math
 
     def count_off(self, event: Any) -> None:
         if not getattr(event, "inline", False):
@@ -44,7 +46,13 @@ class NotesState:
         self.last = None
 
     def prose_before(self, event: Any) -> str:
-        """The text between the block before (in the same text) and this one."""
+        """The text between the block before (in the same text) and this one.
+
+        Every math block passes here before it is read, so here its tuple definition of τ (``τ = (s_1, a_1,
+        \\ldots, s_T, a_T)``, which no expression reader takes) is noted as evidence of the notes' layout."""
+        end = getattr(event, "end", None)
+        if end is not None:
+            self.tuples.extend(time_convention.tuple_evidence(event.text.text[event.start:end]))
         start = self.last_end if self.last_text is event.text else max(0, event.start - 400)
         return event.text.text[start:event.start]
 
@@ -61,10 +69,8 @@ class NotesState:
         implied: list[m.Declaration] = []
         if self.rl and not declared:
             implied.append(m.Use("rl"))
-        if self.rl and not _defines_trajectory(early, derivations):
-            implied.extend(_own_horizon(derivations))
         if self.rl:
-            implied.extend(_return_of_rewards(early, derivations))
+            implied.extend(self._layout(early, derivations))
         implied.extend(_distributions_from_use(early, derivations, self.rl))
         bound = _bound_variables(derivations)
         named = {n.key() for d in early if isinstance(d, m.Param) for n in d.names}
@@ -74,58 +80,39 @@ class NotesState:
             implied.append(m.Param((m.Name(param),)))
         return implied + list(early)
 
-
-# the notes' own horizon: when every sum or product over t runs over the same range (t = 1 … T, or
-# t = 0 … T with τ reaching s_{T+1}), the trajectory is the one of that range, not the default 0 … T-1
-_TRAJECTORY = "def P(τ | θ) = ρ0(s_{L}) prod_{t=L}^{U} π_θ(a_t | s_t) P(s_{t+1} | s_t, a_t)"
-# (time counted from 1 is not given a trajectory of its own: the finite models start at s_0)
-_RANGES = {("0", "T"): ("0", "T")}
-
-
-def _own_horizon(derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
-    from ..syntax import parse_source
-
-    bounds = {(m.show(node.lower), m.show(node.upper)) for expr in step_exprs(derivations)
-              for node in m.nodes(expr) if isinstance(node, m.BigOp) and node.index.key() == "t"
-              and node.lower is not None and node.upper is not None}
-    if len(bounds) != 1 or next(iter(bounds)) not in _RANGES:
-        return []
-    lower, upper = _RANGES[next(iter(bounds))]
-    text = _TRAJECTORY.replace("{L}", "{" + lower + "}").replace("=L}", "=" + lower + "}").replace("{U}", "{" + upper + "}")
-    return list(parse_source(text + "\n", "<notes>").declarations)
+    def _layout(self, early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
+        """The trajectory layout the notes imply (:mod:`.time_convention`), unless they define τ's distribution
+        themselves; with it, the return ``R(τ)`` over that layout when the notes leave R to pgverify, and the
+        notes' own names of the initial-state distribution and the dynamics as aliases of the rl vocabulary's."""
+        defined = [d for d in _all_declarations(early, derivations) if isinstance(d, m.Definition)]
+        own = next((d for d in defined if _is_trajectory(d)), None)
+        if own is not None:
+            learned = time_convention.learn([own.rhs])
+        else:
+            exprs = list(step_exprs(derivations)) + [e for d in defined for e in (d.lhs, d.rhs)]
+            learned = time_convention.learn(exprs, self.tuples)
+        return time_convention.declarations(learned, _wants_return(early, derivations), own is not None)
 
 
-def horizon(derivations: Sequence[m.Derivation]) -> tuple[str, str]:
-    """The range of t the notes use (the default 0 … T-1 when they use several or none)."""
-    bounds = {(m.show(node.lower), m.show(node.upper)) for expr in step_exprs(derivations)
-              for node in m.nodes(expr) if isinstance(node, m.BigOp) and node.index.key() == "t"
-              and node.lower is not None and node.upper is not None}
-    return _RANGES.get(next(iter(bounds)), ("0", "T - 1")) if len(bounds) == 1 else ("0", "T - 1")
+def _all_declarations(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
+    return list(early) + [d for x in derivations for d in x.declarations]
 
 
-def _return_of_rewards(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
-    """``R(τ)`` as the sum of the rewards when the notes use both ``R(τ)`` and ``r(s_t, a_t)`` without
-    defining R and never discount (with a γ in sight the return could be either, so nothing is assumed)."""
-    from ..syntax import parse_source
-
+def _wants_return(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> bool:
+    """Whether pgverify supplies ``R(τ)`` as the sum of the rewards: the notes use both ``R(τ)`` (or ``J``) and
+    ``r(s_t, a_t)``, never define R and never discount (with a γ in sight the return could be either)."""
     names = {n.func.key() if isinstance(n, m.Call) else n.key() if isinstance(n, m.Name) else None
              for expr in step_exprs(derivations) for n in m.nodes(expr)}
-    defined = {d.lhs.func.key() for d in list(early) + [x for dv in derivations for x in dv.declarations]
+    defined = {d.lhs.func.key() for d in _all_declarations(early, derivations)
                if isinstance(d, m.Definition) and isinstance(d.lhs, m.Call)}
-    if not ({"R", "J"} & names and "r" in names) or "R" in defined or "γ" in names:
-        return []
-    lower, upper = horizon(derivations)
-    text = f"def R(τ) = sum_{{t={lower}}}^{{{upper}}} r(s_t, a_t)"
-    return list(parse_source(text + "\n", "<notes>").declarations)
+    return bool({"R", "J"} & names and "r" in names) and "R" not in defined and "γ" not in names
 
 
-def _defines_trajectory(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> bool:
-    declarations = list(early) + [d for x in derivations for d in x.declarations]
-    return any(isinstance(d, m.Definition) and isinstance(d.lhs, m.Call) and
-               (d.lhs.func.key() in ("Pr_θ", "p_θ", "P_θ") or
-                d.lhs.func.key() in ("P", "p", "Pr") and any(isinstance(a, m.Name) and a.base == "τ"
-                                                             for a in d.lhs.all_args))
-               for d in declarations)
+def _is_trajectory(d: m.Definition) -> bool:
+    """A definition of τ's distribution under any of its spellings (``p_θ(τ)``, ``P(τ | θ)``)."""
+    return isinstance(d.lhs, m.Call) and (d.lhs.func.key() in ("Pr_θ", "p_θ", "P_θ") or d.lhs.func.key() in
+                                          ("P", "p", "Pr") and any(isinstance(a, m.Name) and a.base == "τ"
+                                                                   for a in d.lhs.all_args))
 
 
 # what the rl vocabulary already declares (semantics._RL_DECLARATIONS) and its spellings of Pr_θ
