@@ -13,6 +13,10 @@ Where to look:
 * ``evaluate``    the evaluator (arithmetic and names), combining
   ``calls`` (definitions, functions, distributions) and
   ``enumeration`` (trajectories, sums, expectations)
+* ``compiled``    each node compiled once per context into a closure (what
+  ``evaluate`` runs; its tree walk is the reference), the tables kept per model
+* ``reuse``       a definition unfolded once per model and draw, an estimate's
+  terms reused across sample values: served only where their trace holds
 * ``tolerances``  two numbers under a relation, with named tolerances
 * ``estimators``  the exact expectation of a Monte-Carlo estimate (``≈``)
 * ``search``      both sides on several models: ``compare`` → ``Outcome``

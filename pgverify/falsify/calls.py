@@ -16,6 +16,7 @@ from ..semantics import REAL, TIME, TRAJ, Context, FunctionInfo
 from . import jets
 from .models import FIXED_REAL_RANGE, MAX_TERMS, VALUE_DIGITS, Elem, Env, FunctionRef, Model, Traj, Unsupported, \
     between, hashable, smooth
+from .reuse import note, reused
 
 
 class Calls:
@@ -25,6 +26,12 @@ class Calls:
     model: Model
     cache: dict[Any, Any]
     tables: dict[Any, Any]
+    shared: dict[Any, Any] | None
+    trace: dict[Any, Any] | None
+    trial: int
+    sample_bases: frozenset[str]
+    time_bases: frozenset[str]
+    alive: list[Any]
     param_values: dict[str, jets.Value]
 
     def _resolve(self, c: m.Call) -> tuple[m.Call, FunctionInfo]:
@@ -47,17 +54,31 @@ class Calls:
 
     def apply_definition(self, info: FunctionInfo, args: list[Any], env: Env) -> Any:
         key = ("def", info.key, info.arity, tuple(hashable(a) for a in args), env.traj)
-        if key in self.cache:
-            if self.cache[key] is None:
+        cache = self.cache
+        if key in cache:
+            hit = cache[key]
+            if self.trace is not None:
+                note(self, key, hit, True)
+            if hit is None:
                 raise Unsupported(f"the definition of {info.key} refers to itself")
-            return self.cache[key]
-        self.cache[key] = None
+            return hit
+        if self.trace is not None:
+            note(self, key, None, False)
+        cache[key] = None
         inner = Env({}, env.traj)
         for p, a in zip(info.params, args):
             inner = inner.bind(p.key(), a)
         assert info.body is not None
-        result = self.eval(info.body, inner)
-        self.cache[key] = result
+        body = info.body
+        if any(type(a) is jets.Jet for a in args):
+            self.alive.append(args)   # the key holds these jets by identity: keep them, so no id is reused
+            result = self.eval(body, inner)
+        elif self.shared is not None:  # unfolded once per model and draw, reused wherever that still holds
+            result = reused(self, self.shared, ("defv", key, self.trial, self.sample_bases, self.time_bases),
+                            lambda: self.eval(body, inner))
+        else:
+            result = self.eval(body, inner)
+        cache[key] = result
         return result
 
     def _real_inputs(self, info: FunctionInfo, args: list[Any]) -> tuple[tuple, list[jets.Value]]:
@@ -88,8 +109,12 @@ class Calls:
                                                                      any(r is pv for pv in self.param_values.values())
                                                                      for r in reals) and \
             len(reals) == len(info.depends) else None
-        if cache_key is not None and cache_key in self.tables:
-            return self.tables[cache_key]
+        if cache_key is not None:
+            if cache_key in self.tables:
+                return self.tables[cache_key]
+            if self.shared is not None and cache_key in self.shared:
+                v = self.tables[cache_key] = self.shared[cache_key]
+                return v
         tag = ("f", info.key, info.arity, tuple(str(d) for d in discrete))
         v = self._smooth(tag, reals)
         if info.positive:
@@ -98,16 +123,25 @@ class Calls:
             v = round(between(FIXED_REAL_RANGE, self._u(*tag, "v")), VALUE_DIGITS)
         if cache_key is not None:
             self.tables[cache_key] = v
+            if self.shared is not None:
+                self.shared[cache_key] = v
         return v
 
     def domain_values(self, domain: str) -> list[Any]:
         if domain == TRAJ:
             return self.trajectories()
-        if domain == TIME:
-            return list(range(self.model.horizon))
+        if domain == TIME:   # the trajectory's time steps, its actions' times (t = 1 … T in notes counting from 1)
+            shape = self.trajectory_schema()  # type: ignore[attr-defined]
+            return list(range(shape.start, shape.start + shape.n_actions))
         if domain == REAL:
             raise Unsupported("a sum or distribution over a real variable: declare its domain, e.g. `dist p(x)`")
-        return [Elem(domain, i) for i in range(self.model.size(domain))]
+        return [Elem(domain, i) for i in range(self.space_size(domain))]
+
+    def space_size(self, domain: str) -> int:
+        """The size of a space of the model (noted in an open trace: it may fix the size for good)."""
+        if self.trace is not None:
+            note(self, ("size", domain), None, True)
+        return self.model.size(domain)
 
     def _probability(self, info: FunctionInfo, args: list[Any]) -> jets.Value:
         var_args = args[:info.n_vars]
@@ -125,6 +159,9 @@ class Calls:
             return self.tables[ck]
         domains = info.var_domains[:info.n_vars]
         spaces = [self.domain_values(d) for d in domains]
+        if self.shared is not None and ck in self.shared:  # computed for another step of the same model
+            table = self.tables[ck] = self.shared[ck]
+            return table
         combos = list(itertools.product(*spaces))
         if len(combos) > MAX_TERMS:
             raise Unsupported("a distribution over too many values to enumerate")
@@ -141,4 +178,6 @@ class Calls:
         table = {tuple(hashable(x) for x in combo): jets.div(w, total) for combo, w in zip(combos, weights)}
         if all(not isinstance(g, jets.Jet) for g in given):
             self.tables[ck] = table
+            if self.shared is not None:
+                self.shared[ck] = table
         return table

@@ -13,7 +13,9 @@ from typing import Any
 from .. import model as m
 from ..semantics import ACTION, STATE, Context, FunctionInfo, trajectory_definition
 from . import jets
-from .models import MAX_TERMS, Elem, Env, Model, NameProblem, Traj, Unsupported, hashable
+from .jets import Jet
+from .reuse import env_key, note, reused
+from .models import MAX_TERMS, Elem, Env, Model, NameProblem, Shape, Traj, Unsupported, hashable
 
 
 class _Probe:
@@ -22,6 +24,7 @@ class _Probe:
     def __init__(self) -> None:
         self.states: list[int] = []
         self.actions: list[int] = []
+        self.trace: dict[Any, Any] = {}
 
 
 class Enumeration:
@@ -32,30 +35,48 @@ class Enumeration:
     trial: int
     cache: dict[Any, Any]
     budget: int
-    _schema: tuple[int, int] | None
+    _schema: Shape | None
 
     # ------------------------------------------------------------ trajectories
 
-    def trajectory_schema(self) -> tuple[int, int]:
-        """How many states and actions a trajectory has: read off the trajectory distribution's definition."""
+    def trajectory_schema(self) -> Shape:
+        """Where a trajectory starts and how many states and actions it has: read off the trajectory
+        distribution's definition (``Shape.read_off``)."""
         if self._schema is None:
-            info = trajectory_definition(self.ctx)
-            probe = _Probe()
-            saved = self.budget
-            try:
-                self._apply_probe(info, probe)
-            except (Unsupported, jets.Undefined, NameProblem, RecursionError):
-                pass
-            self.budget = saved
-            n_states = max(probe.states, default=self.model.horizon) + 1
-            n_actions = max(probe.actions, default=self.model.horizon - 1) + 1
-            self._schema = (n_states, n_actions)
+            # the probe depends on the context, the model and the draw only: one per model and draw
+            key = ("schema", self.trial)
+            known = self.tables.get(key)  # type: ignore[attr-defined]
+            if known is None and self.shared is not None and key in self.shared:  # type: ignore[attr-defined]
+                known, touched = self.shared[key]  # type: ignore[attr-defined]
+                for domain in touched:  # the sizes the probe gave the model's other spaces
+                    self.model.size(domain)
+            if known is None:
+                info = trajectory_definition(self.ctx)
+                probe = _Probe()
+                saved = self.budget
+                try:
+                    self._apply_probe(info, probe)
+                except (Unsupported, jets.Undefined, NameProblem, RecursionError):
+                    pass
+                self.budget = saved
+                known = Shape.read_off(probe.states, probe.actions, self.model.horizon)
+                if self.shared is not None:  # type: ignore[attr-defined]
+                    touched = [k[1] for k in probe.trace if type(k) is tuple and k[0] == "size"]
+                    self.shared[key] = (known, touched)  # type: ignore[attr-defined]
+            self.tables[key] = known  # type: ignore[attr-defined]
+            self._schema = known
         return self._schema
 
     def _apply_probe(self, info: FunctionInfo, probe: _Probe) -> None:
         sub = type(self)(self.ctx, self.model, self.trial, {})  # type: ignore[call-arg]
         long = Traj(tuple([0] * (self.model.horizon + 8)), tuple([0] * (self.model.horizon + 8)))
         sub._probe = probe  # type: ignore[attr-defined]
+        sub.compiled = False  # type: ignore[attr-defined]  # the tree walk goes through the recording below
+        sub.trace = probe.trace  # type: ignore[attr-defined]  # which spaces' sizes the probe fixes
+        # the probe's own time steps (a `prod_t` in the definition) are the default ones: asking the probe
+        # for its shape would probe again, without end, and what the runaway recursion left would depend
+        # on how deep the stack already was
+        sub._schema = Shape.read_off([], [], self.model.horizon)
         original = sub._step_variable
 
         def recording(n: m.Name, env: Env, domain: str) -> Any:
@@ -74,21 +95,20 @@ class Enumeration:
 
     def trajectories(self) -> list[Traj]:
         if "trajectories" not in self.cache:
-            n_states, n_actions = self.trajectory_schema()
-            count = self.model.n_states ** n_states * self.model.n_actions ** n_actions
+            shape = self.trajectory_schema()
+            count = self.model.n_states ** shape.n_states * self.model.n_actions ** shape.n_actions
             if count > MAX_TERMS:
                 raise Unsupported(f"{count} trajectories are too many to enumerate")
-            out = []
-            for states in itertools.product(range(self.model.n_states), repeat=n_states):
-                for actions in itertools.product(range(self.model.n_actions), repeat=n_actions):
-                    out.append(Traj(states, actions))
-            self.cache["trajectories"] = out
+            self.cache["trajectories"] = shape.trajectories(self.model.n_states, self.model.n_actions)
         return self.cache["trajectories"]
 
     def dataset(self, key: str) -> list[Traj]:
         ck = ("dataset", key)
-        if ck not in self.cache:
+        present = ck in self.cache
+        if not present:
             self.cache[ck] = [self.free_traj(f"{key}[{i}]") for i in range(self.model.dataset_size)]
+        if self.trace is not None:  # type: ignore[attr-defined]
+            note(self, ck, tuple(self.cache[ck]) if present else None, present)
         return self.cache[ck]
 
     # ------------------------------------------------------------ big operators
@@ -110,12 +130,23 @@ class Enumeration:
             raise Unsupported("too many terms to enumerate")
         acc: jets.Value = 0.0 if b.kind == "sum" else 1.0
         component = self._component(b.index, env)
+        body = self.real_fn(b.body)  # type: ignore[attr-defined]
+        is_sum = b.kind == "sum"
         for v in values:
             inner = env.bind(index, v)
             if component is not None:  # sum_{s_0}: the trajectory whose state 0 is v
                 inner = self._with_component(inner, component, v)
-            term = self.real(b.body, inner)
-            acc = jets.add(acc, term) if b.kind == "sum" else jets.mul(acc, term)
+            # (the outermost sums only: a term inside a term being noted changes with it)
+            memo = self.term_memo if self.trace is None else None  # type: ignore[attr-defined]
+            ek = env_key(inner) if memo is not None else None
+            if ek is None:
+                term = body(self, inner)
+            else:  # an estimate's average: this term may be the same as for another value of the samples
+                term = reused(self, memo, (id(b), ek), lambda: body(self, inner))  # noqa: B023 - called now
+            if type(acc) is not Jet and type(term) is not Jet:  # what jets.add / jets.mul do with plain numbers
+                acc = acc + term if is_sum else acc * term
+            else:
+                acc = jets.add(acc, term) if is_sum else jets.mul(acc, term)
         return acc
 
     def _component(self, index: m.Name, env: Env) -> tuple[str, int] | None:
@@ -131,15 +162,13 @@ class Enumeration:
     def _with_component(self, env: Env, component: tuple[str, int], value: Any) -> Env:
         attr, t = component
         traj = env.traj if env.traj is not None else self.free_traj("τ")
-        n_states, n_actions = self.trajectory_schema()
-        if len(traj.states) > n_states or len(traj.actions) > n_actions:
+        shape = self.trajectory_schema()
+        if len(traj.states) > shape.n_states or len(traj.actions) > shape.n_actions:
             # summing over the components of τ: τ is a trajectory of the distribution's own length
-            traj = Traj(traj.states[:n_states], traj.actions[:n_actions])
-        seq = list(getattr(traj, attr))
-        if not 0 <= t < len(seq) or not isinstance(value, Elem):
+            traj = Traj(traj.states[:shape.n_states], traj.actions[:shape.n_actions], traj.start)
+        changed = traj.with_component(attr, t, value.index) if isinstance(value, Elem) else None
+        if changed is None:
             return env
-        seq[t] = value.index
-        changed = traj._replace(**{attr: tuple(seq)})
         bindings = dict(env.bindings)
         bindings["τ"] = changed
         return Env(bindings, changed)
@@ -154,13 +183,18 @@ class Enumeration:
         else:
             pairs = self.weights(e, env)
         acc: jets.Value = 0.0
+        body = self.real_fn(e.body)  # type: ignore[attr-defined]
         for values, weight in pairs:
             if len(values) != len(variables):
                 raise Unsupported("the expectation lists a different number of variables than its distribution")
             inner = env
             for k, v in zip(variables, values):
                 inner = inner.bind(k, v)
-            acc = jets.add(acc, jets.mul(weight, self.real(e.body, inner)))
+            term = body(self, inner)
+            if type(acc) is not Jet and type(weight) is not Jet and type(term) is not Jet:
+                acc = acc + weight * term   # what jets.add(acc, jets.mul(weight, term)) does with plain numbers
+            else:
+                acc = jets.add(acc, jets.mul(weight, term))
         return acc
 
     def _defined_weights(self, info: FunctionInfo, given: list[Any], env: Env,
@@ -195,7 +229,7 @@ class Enumeration:
             table = self._dist_table(info, (), [])
             return list(table.items())
         if isinstance(dist, m.Call):
-            dist = ctx.canonical_call(dist)
+            dist = self._resolve(dist)[0]  # type: ignore[attr-defined]  # canonical, once per node
             info = ctx.function(dist.func.key(), len(dist.all_args))
             holes = [i for i, a in enumerate(dist.all_args) if isinstance(a, m.Placeholder)]
             if info.kind == "def" and holes == list(range(len(holes))) and holes:

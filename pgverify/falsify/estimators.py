@@ -55,8 +55,13 @@ def mean_over_samples(lhs: m.Expr, rhs: m.Expr, ev: Evaluator, tables: dict[Any,
     spaces = _sample_spaces([key for key, _ in slots], lhs, ev)
     shared = {k: v for k, v in ev.free.items() if k in before}
 
+    # the terms of the estimate's sums, computed for one choice of the samples and reused for the next where
+    # they read only samples that did not change (``reuse``): a sample mean costs one term per choice
+    terms: dict[Any, Any] | None = {} if ev.compiled else None
+
     def value_at(choice: list[Any]) -> jets.Value:
-        inner = Evaluator(ev.ctx, ev.model, ev.trial, {}, tables)
+        inner = Evaluator(ev.ctx, ev.model, ev.trial, {}, tables, ev.shared)
+        inner.term_memo = terms
         inner.param_values = ev.param_values
         inner.sample_bases = ev.sample_bases
         inner.time_bases = ev.time_bases

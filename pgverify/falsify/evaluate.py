@@ -9,15 +9,19 @@ distributions in ``calls``, trajectories, sums and expectations in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import model as m
 from ..semantics import ACTION, REAL, STATE, TIME, TRAJ, Context
-from . import jets
+from . import jets, opaque
 from .calls import Calls
+from .compiled import as_number, closures
+from .reuse import note
 from .enumeration import Enumeration
-from .models import (DEFAULT_THETA, FIXED_REAL_RANGE, FREE_REAL_MAGNITUDE, FREE_REAL_POSITIVE, MAX_EVALUATIONS,
-                     VALUE_DIGITS, Elem, Env, FunctionRef, Model, NameProblem, Traj, Unsupported, between, unit)
+from .models import (DEFAULT_THETA, FREE_REAL_MAGNITUDE, FREE_REAL_POSITIVE, MAX_EVALUATIONS,
+                     VALUE_DIGITS, Elem, Env, FunctionRef, Model, NameProblem, Shape, Traj, Unsupported, between,
+                     unit)
 
 
 def grad_orders(exprs: list[m.Expr], ctx: Context) -> dict[str, int]:
@@ -60,11 +64,15 @@ def time_indices(exprs: list[m.Expr], ctx: Context) -> frozenset[str]:
     return frozenset(found)
 
 
+# whether new evaluators use the compiled closures (the tests switch it off to compare with the tree walk)
+COMPILED = True
+
+
 class Evaluator(Calls, Enumeration):
     """Evaluates expressions in one model, with one draw of the free variables."""
 
     def __init__(self, ctx: Context, model: Model, trial: int, orders: dict[str, int],
-                 tables: dict[Any, Any] | None = None):
+                 tables: dict[Any, Any] | None = None, shared: dict[Any, Any] | None = None):
         self.ctx = ctx
         self.model = model
         self.trial = trial
@@ -75,13 +83,24 @@ class Evaluator(Calls, Enumeration):
         self.cache: dict[Any, Any] = {}
         # tables of distributions and functions do not depend on the draw of free variables
         self.tables: dict[Any, Any] = {} if tables is None else tables
+        # the same tables kept across the steps of a context (``compiled.model_tables``): a table missing
+        # from ``tables`` is taken from there, with what computing it would have done to the model
+        self.shared = shared
         self.budget = MAX_EVALUATIONS
-        self._schema: tuple[int, int] | None = None
+        self._schema: Shape | None = None
         # in a Monte-Carlo step, the letters of the left side's expectation variables: there `a_i` is the
         # i-th sample of a, not the action at time i
         self.sample_bases: frozenset[str] = frozenset()
         # letters used as the time index of a state or action (s_k, a_k): free ones are time steps too
         self.time_bases: frozenset[str] = frozenset()
+        # evaluate through the compiled closures (``compiled``); False: the tree walk, their reference
+        self.compiled = COMPILED
+        # what the value being computed reads and leaves behind, while one is noted (``reuse``)
+        self.trace: dict[Any, Any] | None = None
+        # in an estimate's exact average: the terms of sums already computed for other sample values
+        self.term_memo: dict[Any, Any] | None = None
+        # arguments whose jets a cache key holds by identity
+        self.alive: list[Any] = []
 
     # ------------------------------------------------------------ random draws
 
@@ -89,23 +108,50 @@ class Evaluator(Calls, Enumeration):
         return unit(self.model.seed, *key)
 
     def _free(self, key: str, make) -> Any:
-        if key not in self.free:
-            self.free[key] = make()
-        return self.free[key]
+        free = self.free
+        present = key in free
+        if present:
+            v = free[key]
+        else:
+            v = free[key] = make()
+        if self.trace is not None:
+            note(self, key, v, present)
+        return v
 
     def free_traj(self, key: str) -> Traj:
         def make() -> Traj:
             # as long as the trajectory distribution's, plus one step (so an off-by-one index has a value)
-            n_states, n_actions = self.trajectory_schema()
+            shape = self.trajectory_schema()
             return Traj(tuple(int(self._u(self.trial, key, "s", t) * self.model.n_states)
-                              for t in range(n_states + 1)),
+                              for t in range(shape.n_states + 1)),
                         tuple(int(self._u(self.trial, key, "a", t) * self.model.n_actions)
-                              for t in range(n_actions + 1)))
+                              for t in range(shape.n_actions + 1)), shape.start)
         return self._free(key, make)
 
     # ------------------------------------------------------------ expressions
 
     def eval(self, e: m.Expr, env: Env) -> Any:
+        """The value of ``e`` (a number, an element of a finite space, a trajectory or a function)."""
+        if not self.compiled:
+            return self.walk(e, env)
+        return closures(e, self.ctx)[0](self, env)
+
+    def real(self, e: m.Expr, env: Env) -> jets.Value:
+        """The value of ``e`` as a number (an element of a finite space stands for a fixed random real)."""
+        if not self.compiled:
+            return as_number(self, self.walk(e, env), e)
+        return closures(e, self.ctx)[1](self, env)
+
+    def real_fn(self, e: m.Expr) -> Callable[[Any, Env], jets.Value]:
+        """``real`` of ``e`` as a function of (evaluator, env): the loops of sums and expectations call it
+        once per term."""
+        if not self.compiled:
+            return lambda ev, env: ev.real(e, env)
+        return closures(e, self.ctx)[1]
+
+    def walk(self, e: m.Expr, env: Env) -> Any:
+        """The tree walk: one node's handler, its children evaluated through ``eval``.  The reference
+        the compiled closures are tested against, and the evaluation of nodes they delegate."""
         self.budget -= 1
         if self.budget < 0:
             raise Unsupported("the finite models grew too large to enumerate")
@@ -113,62 +159,6 @@ class Evaluator(Calls, Enumeration):
         if handler is None:
             raise Unsupported(f"cannot evaluate {type(e).__name__}")
         return handler(self, e, env)
-
-    def _num(self, e: m.Num, env: Env) -> Any:
-        v = e.value
-        return int(v) if v.denominator == 1 else float(v)
-
-    def _add(self, e: m.Add, env: Env) -> Any:
-        return jets.add(self.real(e.left, env), self.real(e.right, env))
-
-    def _sub(self, e: m.Sub, env: Env) -> Any:
-        return jets.sub(self.real(e.left, env), self.real(e.right, env))
-
-    def _mul(self, e: m.Mul, env: Env) -> Any:
-        return jets.mul(self.real(e.left, env), self.real(e.right, env))
-
-    def _div(self, e: m.Div, env: Env) -> Any:
-        return jets.div(self.real(e.left, env), self.real(e.right, env))
-
-    def _neg(self, e: m.Neg, env: Env) -> Any:
-        return jets.neg(self.real(e.operand, env))
-
-    def _pow(self, e: m.Pow, env: Env) -> Any:
-        return jets.power(self.real(e.base, env), self.real(e.exponent, env))
-
-    def _func(self, e: m.Func, env: Env) -> Any:
-        v = self.real(e.arg, env)
-        if e.name == "log":
-            return jets.log(v)
-        if e.name == "exp":
-            return jets.exp(v)
-        return jets.power(v, 0.5)
-
-    def _grad(self, e: m.Grad, env: Env) -> Any:
-        p = e.param
-        if p not in self.rank:
-            hint = "add `param θ` or `use rl`" if p in ("θ", "") else f"declare it with `param {p}`"
-            what = f"'{p}'" if p else "(none given)"
-            raise NameProblem(f"the gradient is taken in {what}, which is not a declared parameter: {hint}", e.span)
-        return jets.derivative(self.real(e.operand, env), self.rank[p])
-
-    def _size(self, e: m.Size, env: Env) -> Any:
-        return len(self.dataset(e.name.key()))
-
-    def _placeholder(self, e: m.Placeholder, env: Env) -> Any:
-        raise Unsupported("a '·' placeholder outside an expectation's distribution")
-
-    def real(self, e: m.Expr, env: Env) -> jets.Value:
-        v = self.eval(e, env)
-        if isinstance(v, (int, float, jets.Jet)):
-            return v
-        if isinstance(v, Elem):
-            # a value of a finite space used as a number: each element stands for a fixed random real
-            return round(between(FIXED_REAL_RANGE, self._u("elem", v.domain, v.index)), VALUE_DIGITS)
-        if jets.is_precise_number(v):  # a high-precision number (a near tie evaluated again)
-            return v
-        what = "a trajectory" if isinstance(v, Traj) else "a function"
-        raise Unsupported(f"'{m.show(e)}' is {what}, not a number")
 
     def index(self, e: m.Expr, env: Env) -> int:
         v = self.eval(e, env)
@@ -186,6 +176,12 @@ class Evaluator(Calls, Enumeration):
         key = n.key()
         if key in env.bindings:
             return env.bindings[key]
+        return self.unbound_name(n, env)
+
+    def unbound_name(self, n: m.Name, env: Env) -> Any:
+        """What a name not bound in ``env`` stands for: a constant, a parameter, T, N or γ, a step or
+        sample variable, a trajectory, a time step, a free value or a function."""
+        key = n.key()
         ctx = self.ctx
         if key in ctx.constants:
             return self._constant(key)
@@ -201,7 +197,7 @@ class Evaluator(Calls, Enumeration):
         domain = ctx.domain_of_base(n.base)
         if n.base in self.sample_bases and len(n.sub) == 1 and n.sample is None and domain in (STATE, ACTION):
             rk = self._resolved_key(n, env)
-            size = self.model.size(domain)
+            size = self.space_size(domain)
             return self._free(rk, lambda: Elem(domain, int(self._u(self.trial, rk, domain) * size)))
         if domain in (STATE, ACTION):
             return self._step_variable(n, env, domain)
@@ -210,11 +206,13 @@ class Evaluator(Calls, Enumeration):
                 return env.traj if env.traj is not None and "τ" in env.bindings else self.free_traj("τ")
             return self.free_traj(self._resolved_key(n, env))
         if domain == TIME or n.base in self.time_bases:
+            # a time step of the trajectory, one of its actions' times (t = 1 … T in notes counting from 1)
+            shape = self.trajectory_schema()
             return self._free(self._resolved_key(n, env),
-                              lambda: int(self._u(self.trial, key, "t") * self.model.horizon))
+                              lambda: shape.start + int(self._u(self.trial, key, "t") * shape.n_actions))
         if domain != REAL:
             rk = self._resolved_key(n, env)
-            size = self.model.size(domain)
+            size = self.space_size(domain)
             return self._free(rk, lambda: Elem(domain, int(self._u(self.trial, rk) * size)))
         if any(info_key == key for info_key, _ in ctx.functions):
             return FunctionRef(key)
@@ -268,16 +266,14 @@ class Evaluator(Calls, Enumeration):
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
             if isinstance(v, int):
-                seq = getattr(traj, attr)
-                if not 0 <= v < len(seq):
-                    raise Unsupported(f"the trajectory has no {n.base}_{v} (time steps run from 0 to"
-                                      f" {len(seq) - 1} in this model)")
-                return Elem(domain, seq[v])
+                return Elem(domain, traj.component(attr, v))
         rk = self._resolved_key(n, env)
         return self._free(rk, lambda: Elem(domain, int(self._u(self.trial, rk, domain) * size)))
 
     def _constant(self, key: str) -> Any:
         ck = ("const", key)
+        if self.trace is not None:
+            note(self, ck, self.cache.get(ck), ck in self.cache)
         if ck not in self.cache:
             self.cache[ck] = None  # guards against a definition that refers to itself
             self.cache[ck] = self.eval(self.ctx.constants[key], Env())
@@ -286,11 +282,72 @@ class Evaluator(Calls, Enumeration):
         return self.cache[ck]
 
 
+
+# --------------------------------------------------------------------------- the tree walk's handlers
+# (the reference the compiled closures are tested against: compiled.py does the same per node)
+
+
+def _walk_num(self: Evaluator, e: m.Num, env: Env) -> Any:
+    v = e.value
+    return int(v) if v.denominator == 1 else float(v)
+
+
+def _walk_add(self: Evaluator, e: m.Add, env: Env) -> Any:
+    return jets.add(self.real(e.left, env), self.real(e.right, env))
+
+
+def _walk_sub(self: Evaluator, e: m.Sub, env: Env) -> Any:
+    return jets.sub(self.real(e.left, env), self.real(e.right, env))
+
+
+def _walk_mul(self: Evaluator, e: m.Mul, env: Env) -> Any:
+    return jets.mul(self.real(e.left, env), self.real(e.right, env))
+
+
+def _walk_div(self: Evaluator, e: m.Div, env: Env) -> Any:
+    return jets.div(self.real(e.left, env), self.real(e.right, env))
+
+
+def _walk_neg(self: Evaluator, e: m.Neg, env: Env) -> Any:
+    return jets.neg(self.real(e.operand, env))
+
+
+def _walk_pow(self: Evaluator, e: m.Pow, env: Env) -> Any:
+    return jets.power(self.real(e.base, env), self.real(e.exponent, env))
+
+
+def _walk_func(self: Evaluator, e: m.Func, env: Env) -> Any:
+    v = self.real(e.arg, env)
+    if e.name == "log":
+        return jets.log(v)
+    if e.name == "exp":
+        return jets.exp(v)
+    return jets.power(v, 0.5)
+
+
+def _walk_grad(self: Evaluator, e: m.Grad, env: Env) -> Any:
+    p = e.param
+    if p not in self.rank:
+        hint = "add `param θ` or `use rl`" if p in ("θ", "") else f"declare it with `param {p}`"
+        what = f"'{p}'" if p else "(none given)"
+        raise NameProblem(f"the gradient is taken in {what}, which is not a declared parameter: {hint}", e.span)
+    return jets.derivative(self.real(e.operand, env), self.rank[p])
+
+
+def _walk_size(self: Evaluator, e: m.Size, env: Env) -> Any:
+    return len(self.dataset(e.name.key()))
+
+
+def _walk_placeholder(self: Evaluator, e: m.Placeholder, env: Env) -> Any:
+    raise Unsupported("a '·' placeholder outside an expectation's distribution")
+
+
 _HANDLERS: dict[type, Any] = {
-    m.Num: Evaluator._num, m.Name: Evaluator.name, m.Call: Evaluator.call, m.Add: Evaluator._add,
-    m.Sub: Evaluator._sub, m.Mul: Evaluator._mul, m.Div: Evaluator._div, m.Neg: Evaluator._neg,
-    m.Pow: Evaluator._pow, m.Func: Evaluator._func, m.Grad: Evaluator._grad, m.BigOp: Evaluator.bigop,
-    m.Expect: Evaluator.expect, m.Size: Evaluator._size, m.Placeholder: Evaluator._placeholder,
+    m.Num: _walk_num, m.Name: Evaluator.name, m.Call: Evaluator.call, m.Add: _walk_add,
+    m.Sub: _walk_sub, m.Mul: _walk_mul, m.Div: _walk_div, m.Neg: _walk_neg,
+    m.Pow: _walk_pow, m.Func: _walk_func, m.Grad: _walk_grad, m.BigOp: Evaluator.bigop,
+    m.Expect: Evaluator.expect, m.Size: _walk_size, m.Placeholder: _walk_placeholder,
+    m.Opaque: opaque.value,     # a construct with a conditional meaning (falsify/opaque.py)
 }
 
 

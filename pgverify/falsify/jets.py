@@ -80,6 +80,18 @@ def sub(a: Value, b: Value) -> Value:
 
 
 def mul(a: Value, b: Value) -> Value:
+    # a jet times a plain number (the common case), coefficient by coefficient: what the general case
+    # below does for it, without aligning the two first
+    if type(b) is not Jet and type(a) is Jet:
+        c = a.c
+        if len(c) == 1:
+            return mul(c[0], b)
+        return Jet(a.var, [x * b if type(x) is not Jet else mul(x, b) for x in c])
+    if type(a) is not Jet and type(b) is Jet:
+        c = b.c
+        if len(c) == 1:
+            return mul(a, c[0])
+        return Jet(b.var, [a * x if type(x) is not Jet else mul(a, x) for x in c])
     s = _split(a, b)
     if s is None:
         return a * b  # type: ignore[operator]

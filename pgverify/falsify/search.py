@@ -8,14 +8,17 @@ model as counterexample); agreement on at least one model and no difference is
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from .. import model as m
 from ..semantics import Context
-from . import jets
+from . import evaluate, jets
+from .compiled import model_tables
 from .estimators import mean_over_samples
+from .reuse import reused
 from .evaluate import Evaluator, grad_orders, time_indices
 from .models import (
     MAX_EVALUATIONS,
@@ -75,6 +78,25 @@ def model_indices(n_models: int) -> list[int]:
 
 def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_models: int = 6,
             draws: int = 2) -> Outcome:
+    """Evaluate both sides on ``n_models`` random models, ``draws`` free-variable draws each (``_compare``).
+
+    The cyclic garbage collector is paused meanwhile: an evaluation allocates millions of short-lived
+    numbers, tuples and environments, which reference counting frees (the evaluator makes no cycles),
+    and each collection the allocations trigger would scan the whole heap (sympy's caches, the compiled
+    closures) for nothing; that scanning was a quarter of the slowest step's time.  It runs again as
+    before when the comparison ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compare(lhs, rhs, relation, ctx, seed, n_models, draws)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_models: int,
+             draws: int) -> Outcome:
     """Evaluate both sides on ``n_models`` random models, ``draws`` free-variable draws each.
 
     The first clear difference is the counterexample.  A near tie (relative difference between
@@ -100,8 +122,9 @@ def compare(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, seed: int, n_
             break  # enough evidence for an expensive step; the count is deterministic, so is the report
         model = Model.random(seed, index, ctx.params, beyond, long)
         tables: dict[Any, Any] = {}
+        shared = model_tables(ctx, model, orders) if evaluate.COMPILED else None  # (not in the reference walk)
         for trial in range(draws):
-            ev = Evaluator(ctx, model, trial, orders, tables)
+            ev = Evaluator(ctx, model, trial, orders, tables, shared)
             ev.time_bases = time_bases
             attempts += 1
             try:
@@ -185,9 +208,9 @@ def _sides(lhs: m.Expr, rhs: m.Expr, relation: str, ev: Evaluator, tables: dict[
     for k, side in enumerate((lhs, rhs)):
         try:
             if k == 0:
-                values.append(ev.real(lhs, Env()))
+                values.append(_side_value(ev, lhs))
             else:
-                values.append(ev.real(rhs, Env()) if relation != "≈" else mean_over_samples(lhs, rhs, ev, tables))
+                values.append(_side_value(ev, rhs) if relation != "≈" else mean_over_samples(lhs, rhs, ev, tables))
             side_defined[k] = True
         except jets.Undefined as err:
             failure = failure or _SideUndefined(str(err), str(err) in _MATHEMATICALLY_UNDEFINED)
@@ -196,6 +219,18 @@ def _sides(lhs: m.Expr, rhs: m.Expr, relation: str, ev: Evaluator, tables: dict[
     if failure is not None:
         raise failure
     return values[0], values[1]
+
+
+def _side_value(ev: Evaluator, side: m.Expr) -> Any:
+    """One side's value in ``ev``; where the model's tables are kept (``ev.shared``), a side already
+    evaluated in this model and draw (the first comparison of a step and the next, or the last line of
+    one step and the first of the next) is reused when its trace still holds (``reuse``)."""
+    if ev.shared is None:
+        return ev.real(side, Env())
+    alive = ev.shared.setdefault(("sides",), {})
+    alive[id(side)] = side  # the key holds the node by identity: keep it, so that no id is reused
+    return reused(ev, ev.shared, ("side", id(side), ev.trial, ev.sample_bases, ev.time_bases),
+                  lambda: ev.real(side, Env()))
 
 
 def _precisely(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, model: Model, trial: int,
