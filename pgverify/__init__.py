@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import readers
 from ._version import __version__
-from .checker import Options, check_source
+from .checkoptions import Options   # the checker itself loads on the first check (start-up time)
 from .model import SourceFile
 from .readers.options import ReadOptions
 from .report import Report
@@ -43,6 +43,8 @@ def parse(text: str, path: str = "<input>", read_options: ReadOptions | None = N
 
 
 def _checked(source: SourceFile, skips: list, options: Options) -> FileResult:
+    from .checker import check_source
+
     result = check_source(source, options)
     result.notes = list(skips)   # math blocks skipped under all_math, as the CLI reports them
     return result

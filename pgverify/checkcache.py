@@ -18,6 +18,18 @@ is damaged, edited or written by another version is ignored, never trusted
 (nothing in it is ever evaluated).  The directory gets a ``.gitignore`` of
 ``*`` when pgverify creates it.  This module imports neither sympy nor the
 kernel, so a run whose every step is cached never loads them.
+
+In front of the step records stands one record per input for the whole
+file (:class:`FileOutcome`, under ``files/``): keyed on the file's bytes, its
+name, the reader chosen, the reading options (``--all-math``, the macros'
+text from ``--macros`` files and the configuration's macro table), the options
+that decide a verdict and pgverify's code.  An unchanged file is then served
+without being parsed (no parse worker is forked) and without the checker:
+its results, the blocks it skipped, its ``pgverify: ignore`` comments and its
+look-alike notes are all the report needs.  The same rules hold: an outcome
+with a time-out, a crash or a problem reading the file (an error at line 0)
+is never kept, and a record is served only under its own key and digest.
+Records are built only of the result classes named in :data:`_RECORDS`.
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from typing import Any
 
 from . import model as m
 from ._version import __version__
-from .results import VERDICTS, StepResult
+from .results import VERDICTS, DerivationResult, FileResult, StepResult
 
 DEFAULT_DIRECTORY = Path(".pgverify-cache")
 FORMAT = "pgverify-check-1"   # the layout of a record file; bumped when it changes
@@ -170,6 +182,111 @@ def step_from_record(record: Any, step: m.Step) -> StepResult | None:
         return None
 
 
+# --------------------------------------------------------------------------- whole files
+#
+# A file whose bytes, reader, reading options (macros included), checking options and pgverify's code are
+# those of an earlier run has the earlier run's results: what the run needs of it (the results, the
+# skipped blocks, the suppression comments, the look-alike notes) is served without reading, parsing,
+# forking or loading sympy.  An outcome with a time-out, a crash or a problem reading the file is never
+# kept (the same rule as for steps).
+
+FILE_FORMAT = "pgverify-file-1"
+
+
+@dataclasses.dataclass
+class FileOutcome:
+    """What the report needs of one checked file: its results (``notes``: the blocks skipped), its
+    ``pgverify: ignore`` comments (applied by the caller, whose report keys faults by object) and its
+    look-alike notes."""
+
+    result: FileResult
+    suppressions: tuple[m.Suppression, ...] = ()
+    lookalikes: list[tuple[int, int, str, str]] = dataclasses.field(default_factory=list)  # a Note's fields
+
+
+def file_key(name: str, reader: str | None, data: bytes, read_options: Any, options: Any) -> str:
+    """The key of a file's outcome: its name (reports show it), the reader chosen, its bytes, how notes are
+    read (``ReadOptions``, macros included), the options that decide a verdict and pgverify's code."""
+    return _hash(FILE_FORMAT, code_fingerprint(), name, reader or "", hashlib.sha256(data).hexdigest(),
+                 canonical(read_options), options if isinstance(options, str) else options_key(options))
+
+
+# the records a file outcome is made of, every field kept: a step's elapsed time too (unlike a step's record,
+# which a changed file reuses), so a served file's JUnit report says what its check took, as the first run's did
+_RECORDS: dict[str, type] = {cls.__name__: cls for cls in (
+    FileOutcome, FileResult, DerivationResult, StepResult, m.SyntaxIssue, m.Span, m.Suppression, m.Fact,
+    m.Coverage, m.Cell)}
+
+
+def _kept_fields(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls) if f.init]
+
+
+def pack(value: Any) -> Any:
+    """A file outcome (or any value built of :data:`_RECORDS` and plain data) as JSON data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        if _RECORDS.get(cls.__name__) is not cls:
+            raise TypeError(f"not a record: {cls.__name__}")
+        return {"record": [cls.__name__, [[name, pack(getattr(value, name))] for name in _kept_fields(cls)]]}
+    if isinstance(value, list):
+        return [pack(v) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [pack(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": [[k, pack(v)] for k, v in value.items()]}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"not plain data: {type(value).__name__}")
+
+
+def unpack(value: Any) -> Any:
+    """The inverse of :func:`pack`; raises ValueError on anything it could not have written."""
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("record"), list):
+        name, fields = value["record"] if len(value["record"]) == 2 else (None, None)
+        cls = _RECORDS.get(name) if isinstance(name, str) else None
+        if cls is None or not isinstance(fields, list) or \
+                not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in fields) or \
+                [p[0] for p in fields] != _kept_fields(cls):
+            raise ValueError("not a cache record")
+        try:
+            return cls(**{k: unpack(v) for k, v in fields})
+        except TypeError:
+            raise ValueError("not a cache record") from None
+    if isinstance(value, list):
+        return [unpack(v) for v in value]
+    if isinstance(value, dict) and len(value) == 1:
+        if isinstance(value.get("tuple"), list):
+            return tuple(unpack(v) for v in value["tuple"])
+        if isinstance(value.get("dict"), list):
+            pairs = value["dict"]
+            if all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
+                return {k: unpack(v) for k, v in pairs}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ValueError("not a cache record")
+
+
+def decided(outcome: FileOutcome) -> bool:
+    """Whether an outcome may be kept: no step or goal ran out of time or crashed, the file was read (a
+    problem reading it is an error at line 0), and nothing said it was cut short."""
+    result = outcome.result
+    if any(e.span.line == 0 for e in result.errors):
+        return False
+    for d in result.derivations:
+        if d.goal_message == GOAL_TIMED_OUT:
+            return False
+        for s in d.steps:
+            if s.verdict not in VERDICTS or s.message.startswith(STOPPED_MESSAGES):
+                return False
+    return True
+
+
+# the messages the checker gives a step or a goal that was stopped (checker._as_result): never kept
+STOPPED_MESSAGES = ("time limit of ", "the check stopped: ")
+GOAL_TIMED_OUT = "the goal could not be compared in time"
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -177,7 +294,8 @@ class CheckCache:
     """A directory of step and goal results, one record file per input (``directory=None``: no cache).
 
     :meth:`get` serves records from the input's file as last written; :meth:`put` collects the records
-    of this run; :meth:`save` writes them (only what this run used: stale records go).
+    of this run; :meth:`save` writes them (only what this run used: stale records go).  Beside them, one
+    record per input holds the whole file's outcome (:meth:`get_file`, :meth:`put_file`).
     """
 
     def __init__(self, directory: Path | None):
@@ -185,6 +303,7 @@ class CheckCache:
         self.directory = directory / "check" if directory is not None else None
         self.hits = 0
         self.misses = 0
+        self.file_hits = 0   # whole files served (get_file)
         self._old: dict[str, dict[str, Any]] = {}
         self._new: dict[str, dict[str, Any]] = {}
 
@@ -215,8 +334,51 @@ class CheckCache:
         entries = self._new.pop(name, {})
         if entries == self._old.pop(name, None):
             return   # nothing changed: leave the file as it is
-        path = self._path(name)
-        body = {"format": FORMAT, "code": code_fingerprint(), "input": name, "entries": entries}
+        self._write(self._path(name), {"format": FORMAT, "code": code_fingerprint(), "input": name,
+                                       "entries": entries})
+
+    def get_file(self, name: str, key: str) -> FileOutcome | None:
+        """The outcome kept for the input ``name`` under ``key`` (None when there is none, or another)."""
+        if self.directory is None:
+            return None
+        body = self._load(self._file_path(name))
+        if body is None or body.get("format") != FILE_FORMAT or body.get("input") != name \
+                or body.get("key") != key:
+            return None
+        try:
+            outcome = unpack(body.get("outcome"))
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(outcome, FileOutcome) or not isinstance(outcome.result, FileResult) \
+                or outcome.result.path != name:
+            return None
+        self.file_hits += 1
+        return outcome
+
+    def put_file(self, name: str, key: str, outcome: FileOutcome) -> None:
+        """Keep ``outcome`` as the input ``name``'s, under ``key`` (written now; an undecided one is not)."""
+        if self.directory is None or not decided(outcome):
+            return
+        try:
+            body = {"format": FILE_FORMAT, "code": code_fingerprint(), "input": name, "key": key,
+                    "outcome": pack(outcome)}
+        except (TypeError, RecursionError):
+            return   # not plain data: checked again next time
+        self._write(self._file_path(name), body)
+
+    def _load(self, path: Path) -> dict[str, Any] | None:
+        try:
+            digest, _, text = path.read_text(encoding="utf-8").partition("\n")
+            if digest != _hash(text):
+                return None
+            body = json.loads(text)
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(body, dict) or body.get("code") != code_fingerprint():
+            return None
+        return body
+
+    def _write(self, path: Path, body: dict[str, Any]) -> None:
         try:
             text = json.dumps(body, ensure_ascii=False, sort_keys=True)
             self._create_root()
@@ -225,19 +387,18 @@ class CheckCache:
                                              suffix=".tmp") as handle:
                 handle.write(_hash(text) + "\n" + text)
             os.replace(handle.name, path)
-        except (OSError, TypeError, ValueError):
+        except (OSError, TypeError, ValueError, RecursionError):
             pass  # a cache that cannot be written only costs time
 
+    def _file_path(self, name: str) -> Path:
+        assert self.root is not None
+        hashed = _hash("input", name)
+        return self.root / "files" / hashed[:2] / f"{hashed}.json"
+
     def _read(self, name: str) -> dict[str, Any]:
-        try:
-            digest, _, text = self._path(name).read_text(encoding="utf-8").partition("\n")
-            if digest != _hash(text):
-                return {}
-            body = json.loads(text)
-        except (OSError, ValueError, RecursionError):
-            return {}
-        if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("code") != code_fingerprint() \
-                or body.get("input") != name or not isinstance(body.get("entries"), dict):
+        body = self._load(self._path(name))
+        if body is None or body.get("format") != FORMAT or body.get("input") != name \
+                or not isinstance(body.get("entries"), dict):
             return {}
         return body["entries"]
 

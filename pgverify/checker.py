@@ -14,8 +14,9 @@ For a step ``A rel B``:
 
 A concrete counterexample always wins: a step the models refute is refuted
 whatever the kernel says.  The rules a step cites are then judged against
-what was shown (``ok``, ``mismatch``, ``unknown-rule``, and ``unverified``
-on a step without a proof) and their side conditions listed
+what was shown (``ok``, ``mismatch``, ``unknown-rule``, ``unverified``
+on a step without a proof, ``unused`` when a cited rule played no role in the
+proof by the cited rules) and their side conditions listed
 (``conditions``); neither changes the verdict.  A goal is reached when a
 chain of valid steps composes to a relation that implies the goal's, between
 the goal's two sides up to algebra alone (``goal_status``).  Each step runs
@@ -33,31 +34,20 @@ import time
 from . import falsify, rules
 from .falsify import jets
 from .conditions import VIOLATED, ledger
+from .rules.base import OPTION_CREDITS
 from .diagnose import diagnose
 from .mismatch import named
+from .open_conventions import decide_under_each
 from . import model as m
-from .limits import DEFAULT_STEP_MEMORY, DIAGNOSIS_SHARE, Crashed, TimedOut, run_inline, run_jobs
-from .results import CHECKED, MISMATCH, OK, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, UNVERIFIED, DerivationResult, \
-    FileResult, StepResult
+from .limits import DIAGNOSIS_SHARE, Crashed, TimedOut, run_inline, run_jobs
+from .results import CHECKED, MISMATCH, OK, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, UNUSED, UNVERIFIED, \
+    DerivationResult, FileResult, StepResult
 from .semantics import Context, build_context
-from .checkcache import CheckCache, context_key, goal_key, options_key, step_from_record, step_key, step_record
+from .checkcache import GOAL_TIMED_OUT, STOPPED_MESSAGES, CheckCache, context_key, goal_key, options_key, \
+    step_from_record, step_key, step_record
+from .checkoptions import Options  # noqa: F401 - defined apart (a cached run needs it without the checker)
 
 CROSS_CHECK_MODELS = 2  # random models that double-check a symbolic proof
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to check: the seed of the random models, the time limit per step, strictness."""
-
-    seed: int = 0
-    time_limit: float = 5.0
-    strict: bool = False
-    models: int = 12   # models for a step without a proof (a proved step is cross-checked on CROSS_CHECK_MODELS)
-    # run the steps one after another in this process, without per-step limits (the caller already runs
-    # in a limited worker, as `pgverify grade` does for each submission); running out of memory propagates
-    in_process: bool = False
-    memory_limit: int | None = DEFAULT_STEP_MEMORY   # MiB of address space per step worker (None: no limit)
-    jobs: int | None = None                         # step workers (default: the cores)
 
 
 # --------------------------------------------------------------------------- citations
@@ -120,7 +110,8 @@ def load_kernel() -> None:
 def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
     """Decide one step and fill in its side-condition ledger (runs inside the worker)."""
     started = time.monotonic()
-    result = _decide(step, ctx, options)
+    # notes that leave their trajectory convention open: the step is decided under each (open_conventions)
+    result = decide_under_each(step, ctx, lambda step, ctx: _decide(step, ctx, options))
     if result.rules and step.previous is not None and step.expr is not None:
         entries = ledger(result.rules, step, ctx, result.verdict, result.diagnosis)
         result.conditions = [{"rule": c.rule, "text": c.text, "status": c.status, "note": c.note} for c in entries]
@@ -246,12 +237,37 @@ def _judge_citation(result: StepResult, citation: Citation | None, step: m.Step,
     if by_cited is not None and by_cited.proved:
         result.justification = OK
         used = set(getattr(by_cited, "rules_used", ()) or ())
-        unused = [r for r in citation.rules if used and r not in used and r not in ctx.lemmas and r != "algebra"]
-        if unused:   # the proof with the cited rules never applied these: said, not counted against the step
-            result.message += f"; unused: {', '.join(unused)} played no role in the proof"
+        unused = [r for r in citation.rules if used and r not in ctx.lemmas and r != "algebra"
+                  and not used & _footprint(r) and not _acts(step, ctx, r)]
+        if unused:   # the proof with the cited rules never applied these (a proof that used no rule says nothing)
+            result.justification = UNUSED
+            result.message += f"; {', '.join(unused)} played no role in the proof by the rules cited"
     else:
         result.justification = MISMATCH
         result.message += "; the step holds, but not by the rules cited"
+
+
+def _acts(step: m.Step, ctx: Context, rule: str) -> bool:
+    """Does the rule have something to act on in the step (one of its rewrites changes a side)?"""
+    from . import kernel  # imported lazily, as in prove_step
+
+    assert step.previous is not None and step.expr is not None
+    try:
+        return kernel.acts(step.previous, step.expr, ctx, rule)
+    except (RecursionError, MemoryError):
+        raise
+    except Exception:  # noqa: BLE001 - sympy can fail in many ways; then nothing is said
+        return True
+
+
+def _footprint(name: str) -> set[str]:
+    """The credits a proof shows when a cited rule took part: its own, its rewrites' (a rule such as ``tower``
+    acts through the rewrites of the rules it rests on) and its kernel options'."""
+    if not rules.is_rule(name):
+        return {name}
+    entry = rules.rule(name)
+    found = {name} | {c for r in entry.rewrites for c in rules.rewrite_named(r).credits}
+    return found | {OPTION_CREDITS[o] for o in entry.kernel_options if o in OPTION_CREDITS}
 
 
 def locate_difference(lhs: m.Expr, rhs: m.Expr, ev: falsify.Evaluator) -> tuple[str, str]:
@@ -495,7 +511,7 @@ def check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCac
         results.append(file_results)
     for (result, name, key), status in zip(goal_pending, _run(goal_jobs, options)):
         if isinstance(status, (TimedOut, Crashed)):
-            result.goal, result.goal_message = "not-reached", "the goal could not be compared in time"
+            result.goal, result.goal_message = "not-reached", GOAL_TIMED_OUT
         else:
             result.goal, result.goal_message = status
         if cache is not None and not isinstance(status, (TimedOut, Crashed)):
@@ -522,14 +538,26 @@ def _prepare(source: m.SourceFile, keyed: bool) -> tuple[m.SourceFile, list[m.Sy
     return source, _unique(errors), contexts, keys
 
 
+# A run of at most this many steps (one small file, say) goes to a single worker: a second worker would spend
+# more CPU warming up (its own caches, its copy-on-write pages) than it takes off the first.
+SMALL_RUN = 16
+
+
 def _run(jobs: list[Any], options: Options) -> list[Any]:
-    """Run the jobs in this process (``in_process``) or in the time-limited workers, results in order."""
+    """Run the jobs in this process (``in_process``) or in the time-limited workers, results in order.
+
+    A small run, or ``--jobs 1``, is still not run in this process: one forked worker takes every step in
+    turn, so the time and memory limits hold even for a step where sympy never returns to the interpreter
+    (a signal-based limit in this process, SIGALRM with RLIMIT_AS, cannot stop a long C-level loop such as
+    a huge integer power, and would limit the whole run's memory); the worker costs one fork, measured at
+    a few percent of a cold run (README, *Performance*)."""
     if not jobs:
         return []
     if options.in_process:
         return [run_inline(job) for job in jobs]
     load_kernel()  # once, before the workers fork, not inside each step's limit
-    return run_jobs(jobs, options.time_limit, options.jobs, memory=options.memory_limit)
+    workers = 1 if len(jobs) <= SMALL_RUN else options.jobs
+    return run_jobs(jobs, options.time_limit, workers, memory=options.memory_limit)
 
 
 def _as_result(output: Any, step: m.Step, options: Options) -> StepResult:
@@ -543,10 +571,10 @@ def _as_result(output: Any, step: m.Step, options: Options) -> StepResult:
     if step.justification is not None:
         result.cited = list(step.justification.items)
     if isinstance(output, TimedOut):
-        result.message = f"time limit of {options.time_limit:g} s per step exceeded"
+        result.message = f"{STOPPED_MESSAGES[0]}{options.time_limit:g} s per step exceeded"
         result.elapsed = options.time_limit
     else:
-        result.message = f"the check stopped: {getattr(output, 'message', output)}"
+        result.message = f"{STOPPED_MESSAGES[1]}{getattr(output, 'message', output)}"
     return result
 
 

@@ -24,10 +24,11 @@ import typer
 from . import config, filters, inputs, limits, lookalikes, readers
 from . import model as m
 from ._version import __version__
-from .checker import Options, check_sources
-from .checkcache import DEFAULT_DIRECTORY as CACHE_DIRECTORY, CheckCache
+from .checkcache import DEFAULT_DIRECTORY as CACHE_DIRECTORY, CheckCache, FileOutcome, file_key, options_key
+from .checkoptions import Options
 from .render import RENDERERS
-from .report import EXIT_ERROR, Report
+from .report import EXIT_ERROR, Note, Report
+from .results import FileResult
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Check policy-gradient derivations step by step.")
@@ -114,53 +115,61 @@ PARSE_SECONDS = 10.0   # at least this long for reading one file (a step's limit
 
 
 def read_input(path: Path | None, display: str, suffix: str | None, options: readers.ReadOptions,
-               bounds: tuple[float, int | None] = (PARSE_SECONDS, limits.DEFAULT_STEP_MEMORY)
-               ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+               bounds: tuple[float, int | None] = (PARSE_SECONDS, limits.DEFAULT_STEP_MEMORY),
+               data: bytes | None = None) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     """Read a file (``path``) or standard input (``None``) with the reader for ``suffix`` (default: the
-    extension of ``display``); every location names ``display``.  Never raises.
+    extension of ``display``); every location names ``display``; ``data``, when given, is the input's
+    bytes, already read (:func:`input_bytes`).  Never raises.
 
-    The file is read and parsed in a worker under ``bounds`` (seconds, MiB), as a step is checked: a 5 MB
-    line or a hundred thousand unclosed fences cost the limit, never minutes or the machine's memory."""
-    data = None
-    if path is None:  # standard input is read here, once; only the parse runs in the worker
-        stream = getattr(sys.stdin, "buffer", None)
-        try:
-            data = stream.read(inputs.MAX_FILE_BYTES + 1) if stream is not None else \
-                sys.stdin.read(inputs.MAX_FILE_BYTES + 1).encode("utf-8")
-        except (OSError, UnicodeError) as err:
-            issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), f"cannot read standard input: {err}")
-            return m.SourceFile(display, (), (), (issue,)), []
+    The file is parsed in a worker under ``bounds`` (seconds, MiB), as a step is checked: a 5 MB line or a
+    hundred thousand unclosed fences cost the limit, never minutes or the machine's memory.  (Reading the
+    bytes is bounded by itself: a regular file of at most ``inputs.MAX_FILE_BYTES``.)"""
+    if data is None:
+        data, failed = input_bytes(path, display)
+        if failed is not None:
+            return failed, []
     seconds, memory = bounds
-    (outcome,) = limits.run_jobs([lambda: _read_input(path, display, suffix, options, data)], seconds, 1,
+    (outcome,) = limits.run_jobs([lambda: _read_input(display, suffix, options, data)], seconds, 1,
                                  memory=memory)
     if isinstance(outcome, tuple):
         return outcome
     why = (f"took longer than the time limit of {seconds:g} s" if isinstance(outcome, limits.TimedOut)
            else f"stopped ({getattr(outcome, 'message', outcome)})")
+    # at line 0, as every problem of reading a file: such a file's outcome is never cached (checkcache.decided)
     issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), f"reading the file {why}: is a line very long, or a block never"
                                               " closed? Split the file")
     return m.SourceFile(display, (), (), (issue,)), []
 
 
-def _read_input(path: Path | None, display: str, suffix: str | None, options: readers.ReadOptions,
-                data: bytes | None) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
-    """The body of :func:`read_input` (runs in its worker; ``data``: standard input's bytes)."""
-    if path is not None and suffix is None:
-        return readers.read_with_skips(path, options)
+def input_bytes(path: Path | None, display: str) -> tuple[bytes, None] | tuple[None, m.SourceFile]:
+    """The bytes of a file (``path``) or of standard input (``None``, read once), or a file whose one error
+    (at line 0) says why they cannot be read."""
+    def failed(message: str) -> tuple[None, m.SourceFile]:
+        return None, m.SourceFile(display, (), (), (m.SyntaxIssue(m.Span(0, 0, 0, 0), message),))
+
+    if path is not None:
+        try:   # a regular file of bounded size only: a FIFO, a device or a directory is an error, never a hang
+            return inputs.read_bytes(path), None
+        except inputs.InputError as err:
+            return failed(str(err).removeprefix(f"{path}: "))
+    stream = getattr(sys.stdin, "buffer", None)
     try:
-        if data is not None and len(data) > inputs.MAX_FILE_BYTES:
-            raise inputs.InputError(f"{display}: larger than the limit of {inputs.MAX_FILE_BYTES >> 20} MiB")
-        if path is not None:
-            data = inputs.read_bytes(path)
-        text = (data or b"").decode("utf-8")
-    except inputs.InputError as err:
-        issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), str(err).removeprefix(f"{path}: "))
-        return m.SourceFile(display, (), (), (issue,)), []
+        data = stream.read(inputs.MAX_FILE_BYTES + 1) if stream is not None else \
+            sys.stdin.read(inputs.MAX_FILE_BYTES + 1).encode("utf-8")
+    except (OSError, UnicodeError) as err:
+        return failed(f"cannot read standard input: {err}")
+    if len(data) > inputs.MAX_FILE_BYTES:
+        return failed(f"{display}: larger than the limit of {inputs.MAX_FILE_BYTES >> 20} MiB")
+    return data, None
+
+
+def _read_input(display: str, suffix: str | None, options: readers.ReadOptions, data: bytes
+                ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
+    """The body of :func:`read_input` (runs in its worker): the input's bytes, parsed."""
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         return m.SourceFile(display, (), (), (m.SyntaxIssue(m.Span(1, 1, 1, 1), f"not UTF-8 text (byte {err.start})"),)), []
-    except OSError as err:
-        issue = m.SyntaxIssue(m.Span(0, 0, 0, 0), f"cannot read the file: {err.strerror or err}")
-        return m.SourceFile(display, (), (), (issue,)), []
     # the reader is chosen by the name's extension: give it a name ending in the chosen one
     source, skipped = readers.read_text(text, display + suffix if suffix else display, options)
     return replace(source, path=display), skipped
@@ -391,6 +400,11 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
         else f"exclude in {conf.source}"
     files, missing = collect(targets, conf.exclude, conf.root, warnings, where)
     problems += missing
+    read_here = {f.resolve() for f in files} | {f.resolve() for f in macro_files}
+    for _, target in outputs_plan:   # `-o notes.md` on notes.md would replace the notes by their report
+        if target is not None and target.resolve() in read_here:
+            raise UsageError(f"{target}: this run reads that file, and the report would overwrite it:"
+                             " write the report elsewhere")
     for warning in warnings:
         typer.echo(f"pgverify: warning: {warning}", err=True)
     for problem in problems:  # said once, here: the text report does not repeat them
@@ -425,27 +439,62 @@ def _check_inputs(report: Report, sources: list[tuple[Path | None, str]], explic
     """Read and check each input (a file, or standard input for ``None``), applying its suppression comments.
 
     ``forced`` (a --reader) applies to the files named explicitly and to standard input; a file found in a
-    directory is read by its extension, and left out when it holds no derivation.  Every input is read
-    first, then all are checked with one pool of workers (``cache``: results kept from earlier runs are
-    not checked again).
+    directory is read by its extension, and left out when it holds no derivation.  A file whose bytes,
+    reader and options are those of an earlier run is served whole from the ``cache`` (not parsed, not
+    checked: ``checkcache.FileOutcome``); the others are read first, then all checked with one pool of
+    workers (``cache``: step results kept from earlier runs are not checked again).
     """
-    read: list[tuple[m.SourceFile, list[m.SyntaxIssue]]] = []
-    for path, display in sources:
+    keyed = cache is not None and cache.directory is not None
+    okey = options_key(options) if keyed else ""
+    keys: list[str] = [""] * len(sources)
+    outcomes: list[FileOutcome | None] = [None] * len(sources)
+    parsed: list[tuple[int, m.SourceFile, list[m.SyntaxIssue]]] = []
+    for i, (path, display) in enumerate(sources):
         suffix = forced if path is None or path.resolve() in explicit else None
         if path is None and suffix is None and not readers.supported(display):
             suffix = ".pgv"   # <stdin>, or a name without a known extension, is read as .pgv
-        source, skipped = read_input(path, display, suffix, read_options,
-                                     (max(PARSE_SECONDS, options.time_limit), options.memory_limit))
-        if path is not None and path.resolve() not in explicit and not (source.derivations or source.errors
-                                                                        or skipped):
-            continue
-        read.append((source, skipped))
-    results = check_sources([source for source, _ in read], options, cache)
-    for (source, skipped), result in zip(read, results):
+        data, failed = input_bytes(path, display)
+        if data is not None and keyed:
+            assert cache is not None
+            keys[i] = file_key(display, suffix, data, read_options, okey)
+            outcomes[i] = cache.get_file(display, keys[i])
+            if outcomes[i] is not None:
+                continue
+        source, skipped = (failed, []) if failed is not None else \
+            read_input(path, display, suffix, read_options, (max(PARSE_SECONDS, options.time_limit),
+                                                             options.memory_limit), data=data)
+        parsed.append((i, source, skipped))
+    # every file read goes through the checker, even one without a derivation (it costs nothing there), so
+    # that its outcome, kept in the cache, is the same whether the file was named or found in a directory
+    results = check_sources([source for _, source, _ in parsed], options, cache)
+    for (i, source, skipped), result in zip(parsed, results):
         result.notes = list(skipped)
-        silenced, notes = filters.apply_suppressions(source, result, options.strict)
-        filters.merge(report, silenced, [*notes, *lookalikes.notes(source)], result.path)
+        outcomes[i] = FileOutcome(result, tuple(source.suppressions),
+                                  [(n.line, n.column, n.message, n.code) for n in lookalikes.notes(source)])
+        if keys[i]:
+            assert cache is not None
+            cache.put_file(sources[i][1], keys[i], outcomes[i])
+    for (path, _), outcome in zip(sources, outcomes):
+        assert outcome is not None
+        result = outcome.result
+        if path is not None and path.resolve() not in explicit and not (result.derivations or result.errors
+                                                                        or result.notes):
+            continue
+        holder = m.SourceFile(result.path, (), (), (), suppressions=outcome.suppressions)
+        silenced, notes = filters.apply_suppressions(holder, result, options.strict)
+        filters.merge(report, silenced, [*notes, *(Note(*n) for n in outcome.lookalikes)], result.path)
         report.files.append(result)
+
+
+def check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCache | None = None
+                  ) -> list[FileResult]:
+    """:func:`pgverify.checker.check_sources`, loaded only when a file must be checked (a fully cached run
+    never loads the checker, the falsifier or sympy)."""
+    if not sources:
+        return []
+    from .checker import check_sources as check
+
+    return check(sources, options, cache)
 
 
 def _relative(path: Path) -> Path:

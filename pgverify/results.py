@@ -17,8 +17,10 @@ from . import model as m
 PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
 VERDICTS = (PROVED, CHECKED, REFUTED, UNKNOWN)
 # whether a step's cited rules account for it (StepResult.justification); UNVERIFIED: the step has no
-# symbolic proof, so nothing shows that the cited rules produce it
-OK, MISMATCH, UNKNOWN_RULE, UNVERIFIED = "ok", "mismatch", "unknown-rule", "unverified"
+# symbolic proof, so nothing shows that the cited rules produce it; UNUSED: the cited rules produce the step,
+# but the proof by them never applied some of them (the message names those)
+OK, MISMATCH, UNKNOWN_RULE, UNVERIFIED, UNUSED = "ok", "mismatch", "unknown-rule", "unverified", "unused"
+JUSTIFICATIONS = (OK, MISMATCH, UNKNOWN_RULE, UNVERIFIED, UNUSED)
 
 
 @dataclass
@@ -32,7 +34,7 @@ class StepResult:
     text: str = ""                                  # the step as written
     lhs: str = ""
     rhs: str = ""
-    justification: str | None = None                # OK, MISMATCH, UNKNOWN_RULE or UNVERIFIED
+    justification: str | None = None                # one of JUSTIFICATIONS (None: no `by`, or not judged)
     rules: list[str] = field(default_factory=list)  # the rules (and lemmas) the citation names
     cited: list[str] = field(default_factory=list)  # the citation's items as written
     message: str = ""

@@ -70,6 +70,7 @@ class Flaw:
     path: str
     line: int
     shown: str
+    verdict: str = "refuted"     # or "unknown": a step the notes leave undecided is a fault under --fail-on unknown
 
 
 def flaws(root: Path) -> set[Flaw]:
@@ -82,13 +83,13 @@ def flaws(root: Path) -> set[Flaw]:
         path = note.relative_to(root).as_posix()
         for raw in expect.read_text(encoding="utf-8").splitlines():
             fields = raw.split("#", 1)[0].split()
-            if len(fields) > 1 and fields[1] == "refuted":
+            if len(fields) > 1 and fields[1] in ("refuted", "unknown"):
                 cell, _, line = fields[0].rpartition(":")
                 if cell:  # a notebook's CELL:LINE
                     (found,) = [c for c in read(note).cells if c.number == int(cell)]
-                    out.add(Flaw(path, found.file_lines[int(line) - 1], f"{path} cell {cell} line {line}"))
+                    out.add(Flaw(path, found.file_lines[int(line) - 1], f"{path} cell {cell} line {line}", fields[1]))
                 else:
-                    out.add(Flaw(path, int(line), f"{path}:{line}"))
+                    out.add(Flaw(path, int(line), f"{path}:{line}", fields[1]))
     for pgv in (root / "proofs" / "seed").glob("*.pgv"):
         for number, line in enumerate(pgv.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"#\s*expect:\s*refuted", line):
@@ -308,7 +309,7 @@ def test_the_summary_step_writes_the_table_to_the_step_summary(workflow_run, rep
     assert "| steps | proved | checked | refuted | unknown | goals reached | errors |" in written
     for flaw in flaws(repo):
         if flaw.path.startswith("tests/notes/"):
-            assert f"| `{flaw.shown}` | refuted |" in written
+            assert f"| `{flaw.shown}` | {flaw.verdict} |" in written
 
 
 def test_the_check_step_writes_valid_sarif(workflow_run, workflow: dict, repo: Path) -> None:
@@ -318,7 +319,11 @@ def test_the_check_step_writes_valid_sarif(workflow_run, workflow: dict, repo: P
                         .read_text(encoding="utf-8"))
     errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(document)]
     assert errors == []
+    results = document["runs"][0]["results"]
     located = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
                 r["locations"][0]["physicalLocation"]["region"]["startLine"])
-               for r in document["runs"][0]["results"]}
+               for r in results if r["ruleId"] != "nothing-read"}
     assert located == in_notes(repo)
+    # notes of which nothing could be read are one warning each, at their first line
+    assert all(r["level"] == "warning" and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+               for r in results if r["ruleId"] == "nothing-read")

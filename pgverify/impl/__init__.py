@@ -19,6 +19,16 @@ Where to look:
 
 from __future__ import annotations
 
-from .run import ImplResult, check_path, check_source
+from typing import Any
 
 __all__ = ["ImplResult", "check_path", "check_source"]
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, loaded on first use: registering ``pgverify impl`` on the CLI must not load the
+    interpreter for every other command."""
+    if name in __all__:
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,8 +15,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .render import exit_status, render_json, render_text
-from .run import ImplResult, check_path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .run import ImplResult
 
 
 class ImplFormat(str, Enum):
@@ -44,6 +46,9 @@ def impl(
 
     The file is parsed, never imported or run.
     """
+    from .render import exit_status, render_json, render_text   # here: every other command starts faster
+    from .run import check_path
+
     results: list[ImplResult] = []
     for target in targets:
         path, names = _split(target)

@@ -34,23 +34,25 @@ A notebook's lines are those of its cells one after another (see
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import inputs
 from .. import model as m
-from ..syntax import parse_source
 from .options import ReadOptions
 
 __all__ = ["READERS", "ReadOptions", "read", "read_text", "read_with_skips", "supported"]
 
 DEFAULT = ReadOptions()
+_SURROGATE = re.compile("[\ud800-\udfff]")
 Reader = Callable[[str, str, ReadOptions], tuple[m.SourceFile, list[m.SyntaxIssue]]]
 
 
 def _read_pgv(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     from dataclasses import replace
 
+    from ..syntax import parse_source   # here, not at the top: the parser is not needed to choose a reader
     from .base import Text, ignore_problems, pgv_ignores, pgv_rows, suppressions
 
     parsed = parse_source(source, path)
@@ -109,9 +111,21 @@ def supported(path: str | Path) -> bool:
 def read_text(source: str, path: str | Path, options: ReadOptions = DEFAULT
               ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     """Read text as the file ``path`` would be read (by its extension); returns the file and the skips."""
+    from .base import unify_line_breaks
+
     source = source.removeprefix("\ufeff")
-    source = source.replace("\r\n", "\n")
+    surrogate = _SURROGATE.search(source)
+    if surrogate is not None:   # text from the API or an editor, never from UTF-8 bytes: no output could print it
+        line = source.count("\n", 0, surrogate.start()) + 1
+        column = surrogate.start() - source.rfind("\n", 0, surrogate.start())
+        issue = m.SyntaxIssue(m.Span(line, column, line, column + 1),
+                              f"a lone surrogate code point (U+{ord(surrogate.group()):04X}) is not Unicode text")
+        return m.SourceFile(str(path), (), (), (issue,)), []
     reader = _WITH_SKIPS.get(Path(path).suffix.lower(), _read_pgv)
+    # one line break for every reader, so lines and numbers agree with str.splitlines; a notebook's JSON
+    # text keeps its own (a raw U+2028 inside a JSON string is legal, a raw newline is not): its cells are
+    # unified one by one (readers/notebook.py)
+    source = source.replace("\r\n", "\n") if reader is read_notebook else unify_line_breaks(source)
     return reader(source, str(path), options)
 
 

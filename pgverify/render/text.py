@@ -19,6 +19,7 @@ import io
 import re
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -43,7 +44,8 @@ from .common import (
 
 MARKS = {PROVED: ("✓", "proved", "green"), CHECKED: ("✓", "checked", "cyan"),
          REFUTED: ("✗", "refuted", "bold red"), UNKNOWN: ("?", "unknown", "yellow")}
-JUSTIFICATION_STYLE = {"ok": "green", "mismatch": "yellow", "unknown-rule": "red", "unverified": "yellow"}
+JUSTIFICATION_STYLE = {"ok": "green", "mismatch": "yellow", "unknown-rule": "red", "unverified": "yellow",
+                       "unused": "yellow"}
 DETAIL = " " * 8          # the indent of a step's detail lines
 MIN_ROOM = 16             # narrower than this after a field's label, the text goes under the label instead
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$")   # spaces before the colour codes that end a line
@@ -77,6 +79,7 @@ class _Writer:
         self.console = console
         self.width = width
         self.verbose = verbose
+        self.plain = console.no_color and console.color_system is None
 
     # ------------------------------------------------------------------ layout
 
@@ -100,7 +103,13 @@ class _Writer:
     def _emit(self, line: Text) -> None:
         line = line.copy()
         line.rstrip()
-        self.console.print(line)
+        plain = line.plain
+        if self.plain and "\t" not in plain and "\n" not in plain:
+            # without colour a line that fits is printed as its text: rich would write the same characters,
+            # at a tenth of the cost (a report of a few hundred steps is mostly these lines)
+            self.console.file.write(plain + "\n")
+        else:
+            self.console.print(line)
 
     def blank(self) -> None:
         self.console.print()
@@ -188,7 +197,11 @@ class _Writer:
                        Text.assemble(_shorten(s.difference[0], 70), ("  vs  ", "dim"), _shorten(s.difference[1], 70)))
         if s.counterexample:
             self.field(Text(DETAIL + "counterexample:", style="bold"))
-            self.console.print(_counterexample_table(s.counterexample), soft_wrap=False)
+            lines = _plain_counterexample(s.counterexample, self.width) if self.plain else None
+            if lines is not None:
+                self.console.file.write("".join(line + "\n" for line in lines))
+            else:
+                self.console.print(_counterexample_table(s.counterexample), soft_wrap=False)
         self.field(Text(DETAIL + "why: ", style="bold red"), _reason(s))
 
     # ------------------------------------------------------------------ closing lines
@@ -318,6 +331,28 @@ def _counterexample_table(cex: dict[str, Any]) -> Table:
         shown = ", ".join(f"{k} = {v}" for k, v in list(assignments.items())[:8])
         wrapper.add_row(Text(""), Text("with " + shown, style="dim"))
     return wrapper
+
+
+def _plain_counterexample(cex: dict[str, Any], width: int) -> list[str] | None:
+    """The lines rich prints for :func:`_counterexample_table` without colour, when the table fits the width
+    (None otherwise: rich then lays it out).  Columns right-justified, four spaces apart, after ten blank
+    columns; the same characters at a fraction of rich's cost (tests/test_check_cache.py compares both)."""
+    sizes = [(str(k), str(v)) for k, v in cex.items() if k not in ("lhs", "rhs", "assignments", "left_undefined",
+                                                                   "right_undefined")]
+    columns = [*sizes, ("left side", _side(cex, "lhs")), ("right side", _side(cex, "rhs"))]
+    cells = [c for pair in columns for c in pair]
+    assignments = cex.get("assignments") or {}
+    extra = ("with " + ", ".join(f"{k} = {v}" for k, v in list(assignments.items())[:8])) if assignments else ""
+    if any(ch in c for c in (*cells, extra) for ch in "\t\n\r") or not all(c.isprintable() for c in cells):
+        return None
+    widths = [max(cell_len(head), cell_len(value)) for head, value in columns]
+    if 10 + sum(widths) + 4 * (len(widths) - 1) > width or 10 + cell_len(extra) > width:
+        return None
+    lines = [" " * 10 + "    ".join(" " * (w - cell_len(c[k])) + c[k] for w, c in zip(widths, columns))
+             for k in (0, 1)]
+    if extra:
+        lines.append(" " * 10 + extra)
+    return [line.rstrip() for line in lines]
 
 
 def _reason(s: StepResult) -> str:

@@ -102,11 +102,11 @@ FLAT_SUM = 127   # terms of a `+` chain kept left-nested as written
 SUM_CHUNK = 64
 
 
-def _balanced(terms: list[m.Expr], span: m.Span) -> m.Expr:
-    """The sum of ``terms`` (in order) as a tree of depth log2(len(terms))."""
+def _balanced(terms: list[m.Expr], span: m.Span, node: type = m.Add) -> m.Expr:
+    """The sum (``node=m.Mul``: the product) of ``terms``, in order, as a tree of depth log2(len(terms))."""
     level = list(terms)
     while len(level) > 1:
-        level = [m.Add(level[i], level[i + 1], span=span) if i + 1 < len(level) else level[i]
+        level = [node(level[i], level[i + 1], span=span) if i + 1 < len(level) else level[i]
                  for i in range(0, len(level), 2)]
     return level[0]
 
@@ -121,6 +121,7 @@ class LineBuilder(ArithmeticBuilder):
         super().__init__()
         self.offset = first_line - 1
         self._sums: dict[int, tuple[m.Expr, list[m.Expr]]] = {}   # a `+` chain being built: its terms
+        self._products: dict[int, tuple[m.Expr, list[m.Expr]]] = {}   # and a product's factors
 
     @v_args(meta=True)
     def add(self, meta, c):
@@ -133,6 +134,25 @@ class LineBuilder(ArithmeticBuilder):
         if len(terms) > FLAT_SUM and len(terms) % SUM_CHUNK == 0:
             node = _balanced(terms, node.span)
         self._sums[id(node)] = (node, terms)
+        return node
+
+    @v_args(meta=True)
+    def mul(self, meta, c):
+        return self._product(c[0], c[2], meta)
+
+    @v_args(meta=True)
+    def juxt(self, meta, c):
+        return self._product(c[0], c[1], meta)
+
+    def _product(self, left: m.Expr, right: m.Expr, meta) -> m.Expr:
+        """``a b c …`` (or ``a * b * c``): regrouped as a long ``+`` chain is, and for the same reason (a
+        product of hundreds of factors, such as a trajectory's probability, is not hundreds deep)."""
+        node = m.Mul(left, right, span=self._s(meta))
+        _, factors = self._products.pop(id(left), (None, [left]))
+        factors.append(right)
+        if len(factors) > FLAT_SUM and len(factors) % SUM_CHUNK == 0:
+            node = _balanced(factors, node.span, m.Mul)
+        self._products[id(node)] = (node, factors)
         return node
 
     def _s(self, meta) -> m.Span:
