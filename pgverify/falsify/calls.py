@@ -120,7 +120,7 @@ class Calls:
         if info.positive:
             v = jets.exp(v)
         elif not reals:
-            v = round(between(FIXED_REAL_RANGE, self._u(*tag, "v")), VALUE_DIGITS)
+            v = round(between(FIXED_REAL_RANGE, self._u(*tag, "v")) * self.model.value_scale, VALUE_DIGITS)
         if cache_key is not None:
             self.tables[cache_key] = v
             if self.shared is not None:

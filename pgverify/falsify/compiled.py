@@ -81,7 +81,8 @@ def as_number(ev: Any, v: Any, e: m.Expr) -> jets.Value:
     if isinstance(v, (int, float, Jet)):
         return v
     if isinstance(v, Elem):
-        return round(between(FIXED_REAL_RANGE, ev._u("elem", v.domain, v.index)), VALUE_DIGITS)
+        return round(between(FIXED_REAL_RANGE, ev._u("elem", v.domain, v.index)) * ev.model.value_scale,
+                     VALUE_DIGITS)
     if jets.is_precise_number(v):  # a high-precision number (a near tie evaluated again)
         return v
     what = "a trajectory" if isinstance(v, Traj) else "a function"

@@ -45,6 +45,10 @@ GAMMA_RANGE = (0.1, 0.85)
 # a value that depends on nothing real (an element of a finite space used as a number, a function of
 # discrete arguments only) is a fixed real in [-2, 2]
 FIXED_REAL_RANGE = (-2.0, 4.0)
+# the fixed reals of a model (functions of discrete arguments only, elements used as numbers) are scaled
+# by VALUE_SCALES[index] in turn: one model keeps them small (|v| ≤ 0.08), so a claim true only for values
+# of about 1 or more (Σ f h ≤ Σ f² Σ h², x ≤ x²) fails there; the others leave them in FIXED_REAL_RANGE
+VALUE_SCALES = (1.0, 1.0, 1.0, 0.02, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 # a free real's magnitude lies in [0.1, 6.0] (never near 0, so a dropped factor shows; on both sides of
 # 1, so x ≤ x² is not taken for granted); it is positive with probability FREE_REAL_POSITIVE
 FREE_REAL_MAGNITUDE = (0.1, 5.9)
@@ -217,6 +221,7 @@ class Model:
     domain_sizes: dict[str, int] = field(default_factory=dict)
     dataset_size: int = DATASET_SIZE
     logit_scale: float = 1.0
+    value_scale: float = 1.0     # VALUE_SCALES: how large the model's fixed reals are
 
     @staticmethod
     def random(seed: int, index: int, params: list[str], beyond: int = 0, long: int = 0) -> Model:
@@ -244,7 +249,8 @@ class Model:
                      n_samples=STEP_SAMPLE_COUNTS[index % len(STEP_SAMPLE_COUNTS)],
                      gamma=round(between(GAMMA_RANGE, unit(seed, index, "γ")), PARAM_DIGITS), theta=theta,
                      dataset_size=STEP_DATASET_SIZES[index % len(STEP_DATASET_SIZES)],
-                     logit_scale=LOGIT_SCALES[index % len(LOGIT_SCALES)])
+                     logit_scale=LOGIT_SCALES[index % len(LOGIT_SCALES)],
+                     value_scale=VALUE_SCALES[index % len(VALUE_SCALES)] if index < k else 1.0)
 
     def covered(self) -> dict[str, Any]:
         """What this model contributes to a ``checked`` verdict's coverage (sizes, horizon, N, |D|)."""
