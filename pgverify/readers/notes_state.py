@@ -130,7 +130,7 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
     out: list[m.Declaration] = []
     seen: set[tuple[str, int]] = set()
 
-    def add(call: m.Call) -> None:
+    def add(call: m.Call, joint: bool = False) -> None:
         key = (call.func.key(), len(call.all_args))
         over_trajectories = len(call.args) == 1 and isinstance(call.args[0], m.Name) and call.args[0].base == "τ"
         if key in declared or key in seen or rl and key[0] in _RL_FUNCTIONS and \
@@ -138,18 +138,30 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
             return
         if not all(isinstance(a, m.Name) and a.sample is None for a in call.all_args) or not call.args:
             return
+        plain = _plain
         if len({_plain(a).key() for a in call.all_args}) != len(call.all_args):
-            return
+            # (x, y_w, y_l) ~ D: the subscripts tell the variables apart (both range over y's space); not
+            # where D is also drawn with another number of variables (x ~ D: a marginal, not read)
+            if not joint or len(drawn.get(call.func.key(), ())) > 1:
+                return
+            plain = _unsampled
+            if len({_unsampled(a).key() for a in call.all_args}) != len(call.all_args):
+                return
         seen.add(key)
-        out.append(m.DistDecl(m.Call(call.func, tuple(_plain(a) for a in call.args),
-                                     tuple(_plain(g) for g in call.given))))
+        out.append(m.DistDecl(m.Call(call.func, tuple(plain(a) for a in call.args),
+                                     tuple(plain(g) for g in call.given))))
 
+    drawn: dict[str, set[int]] = {}     # a name under ~ → the numbers of variables drawn from it
+    for expr in step_exprs(derivations):
+        for node in m.nodes(expr):
+            if isinstance(node, m.Expect) and isinstance(node.dist, m.Name):
+                drawn.setdefault(node.dist.key(), set()).add(len(node.variables))
     for expr in step_exprs(derivations):
         for node in m.nodes(expr):
             if isinstance(node, m.Expect) and node.variables:
                 dist = node.dist
                 if isinstance(dist, m.Name):
-                    add(m.Call(dist, node.variables))     # a tuple under ~ is a joint draw: dist μ(s, a)
+                    add(m.Call(dist, node.variables), joint=True)   # a tuple under ~ is a joint draw: μ(s, a)
                 elif isinstance(dist, m.Call) and all(isinstance(a, m.Placeholder) for a in dist.args) and \
                         len(dist.args) == 1 and len(node.variables) == 1:
                     add(m.Call(dist.func, node.variables, dist.given))
@@ -161,6 +173,12 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
 def _plain(e: m.Expr) -> m.Expr:
     """A declaration's variable: the letter without its time index (``s_t`` → ``s``)."""
     return m.Name(e.base) if isinstance(e, m.Name) else e
+
+
+def _unsampled(e: m.Expr) -> m.Expr:
+    """A declaration's variable kept with its subscript (``y_w``), for variables its letter alone does
+    not tell apart."""
+    return m.Name(e.base, e.sub, e.primes) if isinstance(e, m.Name) else e
 
 
 def _bound_variables(derivations: Sequence[m.Derivation]) -> set[str]:
