@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from . import model as m
-from .model.conventions import OpenConventions
+from .model.conventions import LetterRoles, OpenConventions
 
 TRAJECTORY_DIST = "Pr_θ"
 STATE, ACTION, TRAJ, TIME, SAMPLE_INDEX, REAL = "state", "action", "trajectory", "time", "sample", "real"
@@ -111,6 +111,9 @@ class Context:
                 self._define(lhs, rhs, stmt.span)
             case OpenConventions():
                 self.conventions = stmt
+            case LetterRoles(roles=roles):
+                for letter, role in roles:   # y for actions, x for states (notes mode, under rl)
+                    self.domains.setdefault(letter, ACTION if role == "a" else STATE)
 
     def _add_param(self, key: str, span: m.Span) -> None:
         if key not in self.params:

@@ -25,3 +25,11 @@ class OpenConventions(Statement):
     alternatives: tuple[tuple[Definition, ...], ...]
     names: tuple[str, ...]
     reason: str
+
+
+@dataclass(frozen=True)
+class LetterRoles(Statement):
+    """Letters the notes use for the rl vocabulary's actions and states (``π_θ(y|x)``: ``(("x", "s"),
+    ("y", "a"))``): a variable written with such a letter ranges over that space."""
+
+    roles: tuple[tuple[str, str], ...]

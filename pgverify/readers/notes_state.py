@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import model as m
 from . import time_convention
+from ..model.conventions import LetterRoles
 from .notes import parameters, step_exprs
 
 # letters the rl vocabulary gives a domain of their own: a gradient in them is not a parameter's
@@ -69,6 +70,10 @@ class NotesState:
         implied: list[m.Declaration] = []
         if self.rl and not declared:
             implied.append(m.Use("rl"))
+        if self.rl:
+            roles = _policy_letters(derivations)
+            if roles:
+                implied.append(LetterRoles(tuple(sorted(roles.items()))))
         if self.rl:
             implied.extend(self._layout(early, derivations))
         implied.extend(_distributions_from_use(early, derivations, self.rl))
@@ -129,7 +134,6 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
                  and isinstance(d.lhs, m.Call)}
     out: list[m.Declaration] = []
     seen: set[tuple[str, int]] = set()
-
     def add(call: m.Call, joint: bool = False) -> None:
         key = (call.func.key(), len(call.all_args))
         over_trajectories = len(call.args) == 1 and isinstance(call.args[0], m.Name) and call.args[0].base == "τ"
@@ -168,6 +172,25 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
             elif isinstance(node, m.Call) and node.given and node.func.key() != "E":
                 add(node)
     return out
+
+
+def _policy_letters(derivations: Sequence[m.Derivation]) -> dict[str, str]:
+    """Letters the rl policy is applied to in place of ``a | s`` (``π_θ(y|x)``: y → a, x → s), when the
+    file uses them in no other role (``a`` and ``s`` themselves unused)."""
+    found: dict[str, str] = {}
+    used: set[str] = set()
+    for expr in step_exprs(derivations):
+        for node in m.nodes(expr):
+            if isinstance(node, m.Name):
+                used.add(node.base)
+            if isinstance(node, m.Call) and node.func.key() == "π_θ" and len(node.args) == 1 and \
+                    len(node.given) == 1 and all(isinstance(x, m.Name) for x in (*node.args, *node.given)):
+                for arg, role in ((node.args[0], "a"), (node.given[0], "s")):
+                    if arg.base != role:
+                        found.setdefault(arg.base, role)
+    if "a" in used or "s" in used or len(set(found.values())) != len(found):
+        return {}
+    return found
 
 
 def _plain(e: m.Expr) -> m.Expr:
