@@ -198,22 +198,14 @@ def _bind(target: ast.AST, value: Any, env: dict[str, Any]) -> None:
     if isinstance(target, ast.Name):
         env[target.id] = value
         return
-    keys = []
-    while isinstance(target, ast.Subscript):
-        key = _literal(target.slice, env)
-        if not isinstance(key, (str, int)):
-            return
-        keys.append(key)
-        target = target.value
-    if not isinstance(target, ast.Name) or not keys:
+    if not isinstance(target, ast.Subscript):
         return
-    table = env.setdefault(target.id, {})
-    for key in reversed(keys[1:]):
-        if not isinstance(table, dict):
-            return
-        table = table.setdefault(key, {})
-    if isinstance(table, dict):
-        table[keys[0]] = value
+    key = _literal(target.slice, env)
+    if not isinstance(key, (str, int)):
+        return
+    table = _table(target.value, env)
+    if table is not None:
+        table[key] = value
 
 
 def _update_call(call: ast.Call, env: dict[str, Any]) -> None:
@@ -224,23 +216,29 @@ def _update_call(call: ast.Call, env: dict[str, Any]) -> None:
     extra = _literal(call.args[0], env)
     if not isinstance(extra, dict):
         return
-    target = func.value
+    table = _table(func.value, env)
+    if table is not None:
+        table.update(extra)
+
+
+def _table(target: ast.AST, env: dict[str, Any]) -> dict | None:
+    """The table ``name["a"]["b"]`` names (made empty where it is not there yet), or None when the chain
+    is not a name with literal keys or passes through something other than a table."""
     keys = []
     while isinstance(target, ast.Subscript):
         key = _literal(target.slice, env)
         if not isinstance(key, (str, int)):
-            return
+            return None
         keys.append(key)
         target = target.value
     if not isinstance(target, ast.Name):
-        return
+        return None
     table = env.setdefault(target.id, {})
     for key in reversed(keys):
         if not isinstance(table, dict):
-            return
+            return None
         table = table.setdefault(key, {})
-    if isinstance(table, dict):
-        table.update(extra)
+    return table if isinstance(table, dict) else None
 
 
 # --------------------------------------------------------------------------- YAML sites and scripts
