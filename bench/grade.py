@@ -5,8 +5,13 @@ Run from the repository root:  .venv/bin/python bench/grade.py [--submissions N]
 The submissions are written from templates: correct derivations (several
 lengths, with and without justifications) and every catalogued mistake that
 applies to the decomposition (the flawed derivations of proofs/seed/ and
-proofs/flawed/ are the models), plus an unreadable one.  Each file differs
-from the others by its header, so every one is graded.  The class is graded
+proofs/flawed/ are the models), plus an unreadable one.  Each template is
+written in six ways, as a class writes it: the time index named t, k or j, and
+the policy's and the dynamics' terms in either order (and, on top, with other
+spacing, which changes the text but not the steps).  Each file differs from the
+others by its header, so every one is graded; the steps the class has in
+common are checked once (``grade`` shares them between its workers), and the
+count of steps checked against steps graded is printed.  The class is graded
 with 1 and with 2 workers (the last run fills a fresh cache), then graded
 again from that cache.  Prints submissions per second for each, and peak
 memory (resident set of this process and of the largest worker).  Targets:
@@ -17,6 +22,7 @@ under 1 s.  A measurement, not a test: nothing here fails a build.
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import sys
 import tempfile
@@ -80,11 +86,27 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+INDEX = re.compile(r"(?<![A-Za-z])t(?![A-Za-z])")
+TERMS = ("log π_θ(a_t | s_t) + log P(s_{t+1} | s_t, a_t)", "log P(s_{t+1} | s_t, a_t) + log π_θ(a_t | s_t)")
+
+
+def written(kind: str, variant: int) -> str:
+    """Template ``kind`` as student ``variant`` writes it: which letter names time, which term comes first,
+    how the operators are spaced."""
+    body = TEMPLATES[kind]
+    if (variant // 3) % 2:
+        body = body.replace(TERMS[0], TERMS[1])
+    if (variant // 6) % 2:
+        body = body.replace(" + ", "  +  ").replace(" | ", "|")
+    return INDEX.sub("tkj"[variant % 3], body)
+
+
 def write_class(folder: Path, count: int) -> None:
     kinds = list(TEMPLATES)
     for i in range(count):
         kind = kinds[i % len(kinds)]
-        (folder / f"student{i:04d}.pgv").write_text(f"# student {i:04d}: {kind}\n" + TEMPLATES[kind], encoding="utf-8")
+        text = f"# student {i:04d}: {kind}\n" + written(kind, i // len(kinds))
+        (folder / f"student{i:04d}.pgv").write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -112,6 +134,7 @@ def main() -> None:
         again = grade_class(assignment, submissions, GradeOptions(jobs=args.jobs[-1], cache_dir=Path(cache)))
         runs.append(("from the cache", time.perf_counter() - started))
         same = again.records == grades.records
+        shared = sum(1 for _ in (Path(cache) / "steps").rglob("*.json"))
 
     by_kind: dict[str, Counter] = {}
     for i, record in enumerate(grades.records):  # student{i:04d} sorts by i
@@ -126,6 +149,9 @@ def main() -> None:
               f" {len(grades.records) / seconds:7.1f} submissions per second")
     if len(runs) >= 3:
         print(f"speed-up of {args.jobs[-1]} workers over {args.jobs[0]}: {runs[0][1] / runs[-2][1]:.2f}×")
+    graded_steps = sum(len(r["steps"]) for r in grades.records)
+    print(f"{graded_steps} steps graded; {shared} results (of steps, goals and comparisons) checked once and"
+          f" shared between the workers")
     print(f"the cached re-grade gives the same records: {'yes' if same else 'NO'}"
           f" ({again.from_cache} of {len(again.records)} from the cache)")
     print(f"peak memory: {own:.0f} MiB in this process, {workers:.0f} MiB in the largest worker")

@@ -49,7 +49,7 @@ from ._version import __version__
 from .results import VERDICTS, DerivationResult, FileResult, StepResult
 
 DEFAULT_DIRECTORY = Path(".pgverify-cache")
-FORMAT = "pgverify-check-1"   # the layout of a record file; bumped when it changes
+FORMAT = "pgverify-check-2"   # the layout of a record file; bumped when it changes
 
 
 @functools.cache
@@ -117,11 +117,15 @@ def context_key(ctx: Any) -> str:
 
 
 def step_key(step: m.Step, ctx_key: str, options: str) -> str:
-    """The key of one step's result: its content, what is in scope, the options and pgverify's code."""
+    """The key of one step's result: its content, what is in scope, the options and pgverify's code.
+
+    The step's source text is left out, as its position is: nothing but the parsed step decides its
+    result, so a step written with other spacing or line breaks is found, and its text is given back
+    with its position (:func:`step_from_record`)."""
     items = step.justification.items if step.justification is not None else None
     text = step.justification.text if step.justification is not None else None
     return _hash(FORMAT, "step", code_fingerprint(), options, ctx_key, canonical(step.previous), step.relation,
-                 canonical(step.expr), canonical(items), canonical(text), step.text)
+                 canonical(step.expr), canonical(items), canonical(text))
 
 
 def goal_key(derivation: m.Derivation, verdicts: list[tuple[str, str]], ctx_key: str, options: str) -> str:
@@ -162,22 +166,22 @@ def decode(value: Any) -> Any:
     raise ValueError("not a cache record")
 
 
-_STEP_FIELDS = [f for f in dataclasses.fields(StepResult) if f.compare and f.name not in ("line", "column")]
+_STEP_FIELDS = [f for f in dataclasses.fields(StepResult) if f.compare and f.name not in ("line", "column", "text")]
 
 
 def step_record(result: StepResult) -> Any:
-    """A step's result without its position (given back by :func:`step_from_record`)."""
+    """A step's result without its position and text (given back by :func:`step_from_record`)."""
     return encode({f.name: getattr(result, f.name) for f in _STEP_FIELDS})
 
 
 def step_from_record(record: Any, step: m.Step) -> StepResult | None:
-    """The result kept in ``record``, at ``step``'s position; None when the record is not one."""
+    """The result kept in ``record``, at ``step``'s position and with its text; None when the record is not one."""
     try:
         fields = decode(record)
         if not isinstance(fields, dict) or set(fields) != {f.name for f in _STEP_FIELDS} \
                 or fields["verdict"] not in VERDICTS:
             return None
-        return StepResult(step.span.line, step.span.column, **fields)
+        return StepResult(step.span.line, step.span.column, text=step.text, **fields)
     except (ValueError, TypeError):
         return None
 
@@ -298,6 +302,9 @@ class CheckCache:
     record per input holds the whole file's outcome (:meth:`get_file`, :meth:`put_file`).
     """
 
+    # an empty directory that exists gets a .gitignore too (``grade``'s stores leave an existing one alone)
+    EXISTING_IS_THE_USERS = False
+
     def __init__(self, directory: Path | None):
         self.root = directory
         self.directory = directory / "check" if directory is not None else None
@@ -406,7 +413,8 @@ class CheckCache:
         """Create the cache directory with a ``.gitignore`` of ``*``; one that exists is left as it is."""
         assert self.root is not None
         if self.root.exists():
-            if not (self.root / ".gitignore").exists() and not any(self.root.iterdir()):
+            if not self.EXISTING_IS_THE_USERS and not (self.root / ".gitignore").exists() \
+                    and not any(self.root.iterdir()):
                 self._write_gitignore()
             return
         try:
@@ -424,3 +432,73 @@ class CheckCache:
         assert self.directory is not None
         hashed = _hash("input", name)
         return self.directory / hashed[:2] / f"{hashed}.json"
+
+
+# --------------------------------------------------------------------------- results shared by a run's workers
+
+
+SHARED_FORMAT = "pgverify-shared-1"
+
+
+class SharedResults(CheckCache):
+    """Step and goal results shared by every worker of a run, one file per key (``grade``'s class-wide store).
+
+    A class's submissions share most of their steps (the first step of a derivation is often written the
+    same way by half the class), and a step's result depends on nothing but its key (:func:`step_key`):
+    the step, what is in scope (the assignment's preamble and the student's own declarations), the options
+    and pgverify's code.  So a step is checked once per class, whichever submission has it first, and every
+    other submission with it is served its result.  Unlike :class:`CheckCache`, which keeps one file per
+    input and writes it at the end, a record here is written as soon as it is known (atomically), under its
+    own key, so that the other workers, forked processes of their own, find it at once; and a record read
+    once is kept in memory for the rest of the worker's submissions.  The same rules hold: a time-out or a
+    crash is never kept (the caller does not put it), and a record is served only under its own key, with
+    its digest and the same code fingerprint.  There is no whole-file record.
+    """
+
+    # as ``grade``'s own cache: a directory that exists is the user's (``--cache-dir``), left as it is
+    EXISTING_IS_THE_USERS = True
+
+    def __init__(self, directory: Path):
+        super().__init__(directory)
+        self.directory = directory / "steps"
+        self._seen: dict[str, Any] = {}
+
+    def get(self, name: str, key: str) -> Any:
+        """The record kept under ``key`` (``name``, the input, plays no part: a record serves every input)."""
+        record = self._seen.get(key)
+        if record is None:
+            body = self._load(self._key_path(key))
+            if body is not None and body.get("format") == SHARED_FORMAT and body.get("key") == key:
+                record = body.get("record")
+        if record is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._seen[key] = record
+        return record
+
+    def put(self, name: str, key: str, record: Any) -> None:
+        """Keep ``record`` under ``key``, written now so that the other workers see it."""
+        self._seen[key] = record
+        self._write(self._key_path(key), {"format": SHARED_FORMAT, "code": code_fingerprint(), "key": key,
+                                          "record": record})
+
+    def save(self, name: str) -> None:
+        """Nothing to do: every record was written when it was put."""
+
+    def get_file(self, name: str, key: str) -> FileOutcome | None:
+        """No whole-file records are kept here."""
+        return None
+
+    def put_file(self, name: str, key: str, outcome: FileOutcome) -> None:
+        """No whole-file records are kept here."""
+
+    def _key_path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / key[:2] / f"{key}.json"
+
+
+def value_key(kind: str, *parts: str) -> str:
+    """The key of another value a run shares between its workers (a comparison's outcome, say): its kind,
+    pgverify's code and the canonical texts of what decides it."""
+    return _hash(SHARED_FORMAT, kind, code_fingerprint(), *parts)

@@ -91,6 +91,18 @@ def test_what_decides_a_step_is_in_its_key(tmp_path: Path) -> None:
     assert cache.hits == 1
 
 
+def test_a_step_written_with_other_spacing_is_found_and_keeps_its_own_text(tmp_path: Path) -> None:
+    cache = CheckCache(tmp_path / "cache")
+    options = Options(time_limit=30)
+    check_source(parse_text(STEPS, "a.pgv"), options, cache)
+    respaced = STEPS.replace("x (x + 1) = x^2 + x", "x (x+1)  =  x^2+x")
+    served = check_source(parse_text(respaced, "a.pgv"), options, cache)
+    assert cache.hits == 2
+    assert served == check_source(parse_text(respaced, "a.pgv"), options)   # the text is the new one
+    assert served.derivations[0].steps[0].text != check_source(parse_text(STEPS, "a.pgv"), options
+                                                               ).derivations[0].steps[0].text
+
+
 def test_one_pool_for_several_files_gives_each_file_its_own_results(tmp_path: Path) -> None:
     sources = [parse_text(STEPS, "a.pgv"), parse_text(STEPS.replace("+ 1   by", "+ 2 x + 1   by"), "b.pgv")]
     together = check_sources(sources, Options(time_limit=30, jobs=2))

@@ -440,6 +440,43 @@ def test_a_time_limit_is_cached_under_its_limits(tmp_path: Path) -> None:
     assert (more_memory.graded_now, more_memory.from_cache) == (1, 0)
 
 
+def test_a_step_the_class_shares_is_checked_once_and_served_to_the_others(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pgverify import checker
+    from pgverify.checkcache import SharedResults
+    from pgverify.grading.grade import grade_submission
+
+    assignment = load_assignment(DECOMPOSITION_TOML)
+    options = GradeOptions(time_limit=60, cache_dir=None)
+    alice = (DECOMPOSITION / "alice.pgv").read_bytes()
+    respaced = alice.replace(b" | ", b"|").replace(b" + ", b"  +  ")   # the same steps, other text
+    shared = SharedResults(tmp_path / "shared")
+    first = grade_submission(assignment, "alice.pgv", alice, options, shared=shared)
+    assert shared.misses and not shared.hits
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a shared step was checked again")
+    monkeypatch.setattr(checker, "check_step", broken)   # the step workers fork with it
+    again = SharedResults(tmp_path / "shared")          # another worker: it reads what the first one wrote
+    second = grade_submission(assignment, "alice2.pgv", respaced, options, shared=again)
+    assert again.hits and not again.misses
+    assert [s["verdict"] for s in second["steps"]] == [s["verdict"] for s in first["steps"]] == ["proved"] * 3
+    assert [s["text"] for s in second["steps"]] != [s["text"] for s in first["steps"]]
+    monkeypatch.undo()
+    alone = grade_submission(assignment, "alice2.pgv", respaced, options)   # and without the store: the same
+    assert alone == second
+
+
+def test_sharing_steps_between_submissions_does_not_change_a_grade(tmp_path: Path) -> None:
+    folder = _class_of(tmp_path, "alice.pgv", "carol.pgv", "dave.pgv", "erin.pgv")
+    together = _grade(folder, DECOMPOSITION_TOML, jobs=1, time_limit=60).records
+    for record in together:
+        alone = tmp_path / record["student"]
+        alone.mkdir()
+        shutil.copy(folder / record["file"], alone / record["file"])
+        assert _grade(alone, DECOMPOSITION_TOML, jobs=1, time_limit=60).records == [record]
+
+
 def test_a_new_cache_directory_is_git_ignored(tmp_path: Path) -> None:
     folder = _class_of(tmp_path, "alice.pgv")
     cache = tmp_path / "new" / ".pgverify-cache"

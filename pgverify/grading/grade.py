@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -44,6 +45,7 @@ from typing import Any
 
 from .. import lookalikes
 from .. import model as m
+from ..checkcache import SharedResults, canonical, context_key, options_key, value_key
 from ..checker import Options, check_source
 from ..limits import Crashed, TimedOut, default_workers, limit_memory, run_jobs
 from ..readers import read_text
@@ -133,8 +135,14 @@ def grade_class(assignment: Assignment, submissions: list[Submission], options: 
         if progress is not None:
             progress(done, total)
 
-    jobs = [lambda s=submissions[i]: _in_worker(assignment, s, options, solution, parent) for i in pending]
-    run_jobs(jobs, options.time_limit, options.jobs or default_workers(), on_result=arrived)
+    # the steps (and comparisons) the class has in common are checked once: the workers share their results
+    # through a directory of records, the cache's when there is one, else one that lasts only this run
+    with tempfile.TemporaryDirectory(prefix="pgverify-grade-") as scratch:
+        # each forked worker has its own copy of the store, and keeps in it what it has read
+        shared = SharedResults(options.cache_dir if options.cache_dir is not None else Path(scratch))
+        jobs = [lambda s=submissions[i]: _in_worker(assignment, s, options, solution, parent, shared)
+                for i in pending]
+        run_jobs(jobs, options.time_limit, options.jobs or default_workers(), on_result=arrived)
     final = [_finish(s, r) for s, r in zip(submissions, records) if r is not None]
     return ClassGrades(assignment, options.seed, final, len(pending), cache.hits, solution)
 
@@ -148,12 +156,12 @@ def exercise_of(assignment: Assignment) -> ordering.Exercise:
 
 
 def _in_worker(assignment: Assignment, submission: Submission, options: GradeOptions,
-               solution: ordering.Solution | None, parent: int) -> dict[str, Any]:
+               solution: ordering.Solution | None, parent: int, shared: SharedResults) -> dict[str, Any]:
     if os.getpid() != parent:  # never limit the parent (where there is no fork, jobs run in it)
         limit_memory(options.memory_limit)
     if submission.problem:
         return _not_graded(PARSE_ERROR, submission.problem, assignment)
-    return grade_submission(assignment, submission.name, submission.data, options, solution)
+    return grade_submission(assignment, submission.name, submission.data, options, solution, shared=shared)
 
 
 def _warm_up(assignment: Assignment, options: GradeOptions, solution: ordering.Solution | None) -> None:
@@ -185,8 +193,12 @@ def _finish(submission: Submission, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def grade_submission(assignment: Assignment, name: str, data: bytes, options: GradeOptions,
-                     solution: ordering.Solution | None = None) -> dict[str, Any]:
-    """The record of one submission (without ``student`` and ``file``); runs in a worker."""
+                     solution: ordering.Solution | None = None, shared: SharedResults | None = None
+                     ) -> dict[str, Any]:
+    """The record of one submission (without ``student`` and ``file``); runs in a worker.
+
+    ``shared`` holds the results of steps and comparisons already made for other submissions of the class
+    (under keys of everything that decides them); what this submission decides is added to it."""
     if not data.strip():
         return _empty(assignment, "the submission is empty")
     if b"\x00" in data:
@@ -207,10 +219,11 @@ def grade_submission(assignment: Assignment, name: str, data: bytes, options: Gr
         first_error = next((i for i, s in enumerate(steps) if s["verdict"] in FAULTY_VERDICTS), -1)
         return _record(GRADED, replace(tally_steps(steps, assignment.rubric), goal_reached=reached), assignment,
                        first_error, steps, messages)
-    return _grade_derivation(assignment, name, text, options)
+    return _grade_derivation(assignment, name, text, options, shared)
 
 
-def _grade_derivation(assignment: Assignment, name: str, text: str, options: GradeOptions) -> dict[str, Any]:
+def _grade_derivation(assignment: Assignment, name: str, text: str, options: GradeOptions,
+                      shared: SharedResults | None = None) -> dict[str, Any]:
     source, _ = read_text(text, name)
     notes = _lookalike_notes(source, assignment)
     if source.errors:
@@ -231,14 +244,14 @@ def _grade_derivation(assignment: Assignment, name: str, text: str, options: Gra
     # the submission already runs in a limited worker (its memory limit is inherited); each step runs in a
     # worker of its own under the per-step limit, one at a time, so one hanging claim costs only itself
     step_options = _step_options(options)
-    result = check_source(merged, step_options)
+    result = check_source(merged, step_options, shared)
     if result.errors:
         return _not_graded(PARSE_ERROR, None, assignment, [_where(e) for e in result.errors], notes)
     contexts = _contexts(merged)
     steps = [{**step_record(s), "text": s.text, "derivation": d.title}
              for d in result.derivations for s in d.steps]
     proved_lemmas = {d.lemma for d in result.derivations if d.lemma and d.goal == "reached"}
-    alike = _bounded_alike(step_options)
+    alike = _bounded_alike(step_options, shared)
     reached = any(_reaches(d, r, ctx, goal, proved_lemmas, alike)
                   for d, r, ctx in zip(derivations, result.derivations, contexts) if not d.lemma)
     if not reached:
@@ -305,12 +318,29 @@ def _step_options(options: GradeOptions) -> Options:
                    memory_limit=None, jobs=1)
 
 
-def _bounded_alike(options: Options) -> Callable[[m.Expr, m.Expr, Context], bool]:
-    """``written_alike`` in a worker under the per-step limit: a comparison that runs out is not alike."""
+def _bounded_alike(options: Options, shared: SharedResults | None = None
+                   ) -> Callable[[m.Expr, m.Expr, Context], bool]:
+    """``written_alike`` in a worker under the per-step limit: a comparison that runs out is not alike.
+
+    With ``shared``, a comparison the class already made is not made again (one that ran out is not kept)."""
+    decided = options_key(options)
+    scopes: dict[int, tuple[Context, str]] = {}   # each context's key, made once (the context kept alive)
+
     def alike(a: m.Expr, b: m.Expr, ctx: Context) -> bool:
         if a == b:
             return True
+        key = ""
+        if shared is not None:
+            if id(ctx) not in scopes:
+                scopes[id(ctx)] = ctx, context_key(ctx)
+            scope = scopes[id(ctx)][1]
+            key = value_key("alike", decided, scope, canonical(a), canonical(b))
+        kept = shared.get("", key) if shared is not None else None
+        if isinstance(kept, bool):
+            return kept
         (outcome,) = run_jobs([lambda: ordering.written_alike(a, b, ctx)], options.time_limit, 1)
+        if shared is not None and isinstance(outcome, bool):
+            shared.put("", key, outcome)
         return outcome is True
     return alike
 
