@@ -33,6 +33,7 @@ values are refused with a clear message).
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import pickle
@@ -41,7 +42,8 @@ import signal
 import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +115,66 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
+# --------------------------------------------------------------------------- the heap during a run
+
+# Young container objects allocated (net) before the cyclic collector runs, during a run (Python's default is
+# 700).  A step allocates sympy's expressions by the thousand, and with the default each collection promotes
+# whatever of them is alive at that instant, so that every few hundred steps a full collection scans the whole
+# heap again: a fifth to nearly half of a step's time in a file of 1,000 derivations, and nothing in a file of
+# ten, which ends before the first one (bench/run.py, *growth*).  A step's garbage is freed by reference
+# counting; the few cycles it leaves wait a little longer (at most this many objects, a few MiB).
+YOUNG_OBJECTS = 50_000
+
+_HEAP = threading.RLock()   # reentrant: a finalizer that the collection below runs may check something too
+_heap_users = 0
+_heap_before: tuple[tuple[int, ...], bool] | None = None   # the thresholds to restore; whether we froze
+
+
+@contextmanager
+def steady_heap() -> Iterator[None]:
+    """While checking: what is alive now (modules, the parsed files) is frozen out of the cyclic collector's
+    scans, and the collector runs less often (:data:`YOUNG_OBJECTS`); both are restored afterwards.
+
+    Frozen objects (``gc.freeze``) are never scanned, so a collection costs what the run itself allocated,
+    not the whole heap, and a forked worker's collections do not touch (and copy) the parent's pages.  The
+    young generations are collected first, so no garbage is frozen with the rest.  Nested and concurrent
+    uses share one setting: the first to enter sets it, the last to leave restores it; a heap the caller
+    froze is left as it is (and not unfrozen here).
+    """
+    global _heap_users, _heap_before
+    with _HEAP:
+        _heap_users += 1
+        if _heap_users == 1:
+            threshold = gc.get_threshold()
+            froze = gc.get_freeze_count() == 0
+            if froze:
+                gc.collect(1)
+                gc.freeze()
+            gc.set_threshold(max(threshold[0], YOUNG_OBJECTS), *threshold[1:])
+            _heap_before = threshold, froze
+    try:
+        yield
+    finally:
+        with _HEAP:
+            _heap_users -= 1
+            if _heap_users == 0 and _heap_before is not None:
+                threshold, froze = _heap_before
+                _heap_before = None
+                gc.set_threshold(*threshold)
+                if froze:
+                    gc.unfreeze()
+
+
+def _heap_in_child() -> None:
+    """A forked worker inherits the setting of its parent's run, which the parent (not the worker) restores."""
+    global _HEAP
+    _HEAP = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_heap_in_child)
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -128,7 +190,14 @@ def run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | N
     ``on_result(index, result)``, when given, is called in this process as soon as each result is
     known (in the order they arrive), so a caller can report progress or save work before the end.
     ``memory`` (MiB) limits each worker's address space; ``total`` (seconds) bounds the whole run.
+    The heap is steady meanwhile (:func:`steady_heap`): the workers fork from a frozen heap.
     """
+    with steady_heap():
+        return _run_jobs(jobs, seconds, workers, on_result, memory, total)
+
+
+def _run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | None,
+              on_result: Callable[[int, Any], None] | None, memory: int | None, total: float | None) -> list[Any]:
     if not hasattr(os, "fork") or not jobs:
         inline: list[Any] = []
         for index, job in enumerate(jobs):

@@ -133,10 +133,12 @@ def test_a_submission_that_exhausts_memory_crashes_alone(tmp_path: Path) -> None
     # 600 MiB: far below what karl's expansion needs, and room for alice's steps on a loaded machine
     records = {r["student"]: r for r in _grade(tmp_path, DECOMPOSITION_TOML, time_limit=120, memory_limit=600).records}
     # the claim that exhausts sympy's memory is one step: its proof runs out of memory, so it is unknown, or
-    # checked when the random models decide it (it is a true identity); the submission is still graded
+    # checked when the random models decide it (it is a true identity); on a loaded machine the step's own
+    # time limit (10 s) may come first, which is also the step's alone; the submission is still graded
     (step,) = records["karl"]["steps"]
     assert records["karl"]["status"] == "graded"
-    assert step["verdict"] == "checked" or (step["verdict"] == "unknown" and "memory" in step["message"]), step
+    assert step["verdict"] == "checked" or (step["verdict"] == "unknown" and (
+        "memory" in step["message"] or "time limit of 10 s per step" in step["message"])), step
     assert records["alice"]["status"] == "graded" and records["alice"]["score"] == 7
 
 
