@@ -10,7 +10,8 @@ Prints, each in one run so that the figures can be compared on a busy machine:
   `check proofs/` fully cached (and its wall-clock time);
 * growth: `∇_θ log(π(a_0|s_0) … π(a_{n-1}|s_{n-1}))` against its sum of logs for n = 10 … 800 factors;
   files of 1 … 1,000 three-step derivations (time per step); Markdown notes of 10 … 1,000 blocks (time
-  per block, and the reader's peak memory as a multiple of the file's size);
+  per block, the reader's peak memory and the model it keeps as multiples of the file's size, and the
+  peak's growth per byte of file between the two largest notes);
 * a naive baseline on the same steps: `sympy.simplify(lhs - rhs) == 0` in a worker with the same limit.
 
 A measurement, not a test: nothing here fails a build.  `--quick` is a smoke run (proofs/seed/, small
@@ -20,6 +21,7 @@ series) that the tests use.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import statistics
@@ -144,9 +146,11 @@ def _product_claim(n: int) -> str:
     return f"use rl\nclaim ∇_θ log({product}) = {logs}\n"
 
 
-def _derivations(k: int) -> str:
+def _derivations(k: int, start: int = 0) -> str:
+    """A file of ``k`` three-step derivations; ``start`` numbers them, so that no two files of a run share an
+    expression (a file checked again would find its sympy expressions cached and cost less: not a fair figure)."""
     parts = ["param x, y\n"]
-    for i in range(k):
+    for i in range(start, start + k):
         parts.append(f'\nderivation "d{i}"\n    (x + {i + 1}) (y + 1)\n  = x y + x + {i + 1} y + {i + 1}   by algebra\n'
                      f"  = x (y + 1) + {i + 1} (y + 1)   by algebra\n  = (y + 1) (x + {i + 1})   by algebra\n")
     return "".join(parts)
@@ -176,37 +180,95 @@ def _one_step_seconds(text: str, limit: float) -> tuple[float, str]:
     return time.perf_counter() - started, result.verdict
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its finished workers."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def _derivations_series(quick: bool) -> None:
+    """CPU time per step in files of k derivations: in this process, then (k ≥ 100) in the forked workers.
+
+    Each file has derivations of its own (``_derivations(k, start)``), a warm-up file fills the caches first
+    (so k = 1 is not charged for it), a small k is measured over enough files for a few hundred steps, and
+    the sizes take turns round after round (a busy machine slows them alike), each figure the best round.
+    CPU seconds (this process and its workers) are less sensitive than wall-clock time to the other programs
+    of a busy machine."""
+    check_source(parse_source(_derivations(20, 1_000_000), "warm-up.pgv"), Options(in_process=True))
+    start = 1_000_020   # the numbers no file has used yet
+    series = [("in this process", Options(in_process=True), (1, 10) if quick else (1, 10, 100, 1000))]
+    if not quick:
+        series.append(("in the forked workers, the default", Options(), (100, 1000)))
+    rounds, enough = (2, 30) if quick else (3, 300)
+    best: dict[tuple[str, int], float] = {}
+    for _ in range(rounds):
+        for label, options, ks in series:
+            for k in ks:
+                cpu, steps = 0.0, 0
+                for _ in range(max(1, enough // (3 * k))):
+                    source = parse_source(_derivations(k, start), "growth.pgv")
+                    start += k
+                    before = _cpu_seconds()
+                    result = check_source(source, options)
+                    cpu += _cpu_seconds() - before
+                    steps += sum(len(d.steps) for d in result.derivations)
+                best[label, k] = min(best.get((label, k), float("inf")), cpu / steps)
+    for label, _, ks in series:
+        print(f"growth: a file of k three-step derivations ({label}; CPU, best of {rounds} rounds)")
+        for k in ks:
+            print(f"  k = {k:4d}   {best[label, k] * 1000:7.2f} ms per step")
+
+
 def growth(quick: bool, limit: float) -> None:
     factors = (10, 50) if quick else (10, 50, 100, 200, 400, 800)
     print("growth: ∇_θ log of a product of n factors = its sum of logs (one step)")
     for n in factors:
         seconds, verdict = _one_step_seconds(_product_claim(n), limit)
         print(f"  n = {n:4d}   {seconds:7.3f} s   {verdict}")
-    print("growth: a file of k three-step derivations (checked in this process)")
-    for k in ((1, 10) if quick else (1, 10, 100, 1000)):
-        source = parse_source(_derivations(k), "growth.pgv")
-        started = time.perf_counter()
-        result = check_source(source, Options(in_process=True))
-        seconds = time.perf_counter() - started
-        steps = sum(len(d.steps) for d in result.derivations)
-        print(f"  k = {k:4d}   {steps:5d} steps   {seconds / steps * 1000:7.1f} ms per step")
+    _derivations_series(quick)
+    _markdown_series(quick)
+
+
+def _read_memory(text: str) -> tuple[int, int]:
+    """The Markdown reader's peak memory while it reads ``text`` (bytes that tracemalloc saw allocated, the
+    text itself not counted: it was there before), and what of it is still alive once the reader has
+    returned (its SourceFile: the model the checker needs; cyclic garbage collected first)."""
+    gc.collect()
+    tracemalloc.start()
+    source, _ = read_text(text, "notes.md", ReadOptions())
+    _, peak = tracemalloc.get_traced_memory()
+    gc.collect()
+    kept, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del source
+    return peak, kept
+
+
+def _markdown_series(quick: bool) -> None:
+    """Time per block (a read without tracemalloc, which slows allocation down), the reader's peak memory and
+    the model it keeps, as multiples of the file's size, and the peak's growth per byte of file from the
+    second-largest note to the largest (the constant a small note pays, such as the grammars, left out)."""
     print("growth: a Markdown note of b blocks (read, then checked in this process)")
     read_text(_markdown(1), "warm-up.md", ReadOptions())   # the grammars load once, outside the figures
+    figures = []
     for b in ((10, 100) if quick else (10, 100, 1000)):
         text = _markdown(b)
         size = len(text.encode())
-        tracemalloc.start()
         started = time.perf_counter()
         source, _ = read_text(text, "notes.md", ReadOptions())
         read_seconds = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        peak, kept = _read_memory(text)
+        figures.append((size, peak, kept))
         started = time.perf_counter()
         result = check_source(source, Options(in_process=True))
         seconds = time.perf_counter() - started
         steps = sum(len(d.steps) for d in result.derivations)
         print(f"  b = {b:4d}   {size / 1024:7.1f} KiB   read {read_seconds * 1000 / b:6.2f} ms per block,"
-              f" peak {peak / size:5.1f}× the file   check {seconds * 1000 / max(steps, 1):6.1f} ms per step")
+              f" peak {peak / size:5.1f}× the file (the model kept {kept / size:5.1f}×)"
+              f"   check {seconds * 1000 / max(steps, 1):6.1f} ms per step")
+    (size0, peak0, kept0), (size1, peak1, kept1) = figures[-2:]
+    print(f"  growth per byte of file from the last two notes: peak {(peak1 - peak0) / (size1 - size0):5.1f}×,"
+          f" of which the model kept {(kept1 - kept0) / (size1 - size0):5.1f}×")
 
 
 def main() -> None:

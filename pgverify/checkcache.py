@@ -219,7 +219,7 @@ def file_key(name: str, reader: str | None, data: bytes, read_options: Any, opti
 # which a changed file reuses), so a served file's JUnit report says what its check took, as the first run's did
 _RECORDS: dict[str, type] = {cls.__name__: cls for cls in (
     FileOutcome, FileResult, DerivationResult, StepResult, m.SyntaxIssue, m.Span, m.Suppression, m.Fact,
-    m.Coverage, m.Cell)}
+    m.Coverage, m.Cell, m.Lines)}
 
 
 def _kept_fields(cls: type) -> list[str]:

@@ -5,6 +5,7 @@ other module reads them.  Where to look:
 
 * ``expressions``  expression nodes with their spans, and ``show`` (nodes back to text)
 * ``statements``   declarations, claims and steps, derivations, the source file
+* ``lines``        a file's lines as its one text and the offsets of its lines
 * ``walk``         ``children``, ``nodes``, ``transform``: the only code that knows a node's fields;
                    ``factors`` and ``product``: a product as a list of factors and back
 """
@@ -15,6 +16,7 @@ from .expressions import (
     Add, BigOp, Call, CondExpect, Div, EvalAt, Expect, Expr, Func, Grad, Mul, NOWHERE, Name, Neg, Num, Opaque,
     Optimum, Placeholder, Pow, Size, Span, Sub, show,
 )
+from .lines import Lines
 from .statements import (
     Cell, ChainStart, Claim, Declaration, Definition, Depends, Derivation, DistDecl, FunDecl, Goal,
     Coverage, Fact, Header, Justification, Lemma, Location, Param, SourceFile, Statement, Step, StepLine, Suppression,
@@ -28,5 +30,5 @@ __all__ = [
     "Justification", "Lemma", "Mul", "NOWHERE", "Name", "Neg", "Num", "Param", "Placeholder",
     "Pow", "Size", "SourceFile", "Span", "Statement", "Step", "StepLine", "Sub", "Suppression",
     "SyntaxIssue", "Use", "children", "factors", "nodes", "product", "show", "transform", "Coverage", "Fact",
-    "CondExpect", "EvalAt", "Opaque", "Optimum",
+    "CondExpect", "EvalAt", "Opaque", "Optimum", "Lines",
 ]

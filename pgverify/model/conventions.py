@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .pickling import quick_pickling
 from .statements import Definition, Statement
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenConventions(Statement):
     """Several ways the file's trajectories may be laid out, none of which its evidence rules out.
 
@@ -27,9 +28,14 @@ class OpenConventions(Statement):
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LetterRoles(Statement):
     """Letters the notes use for the rl vocabulary's actions and states (``π_θ(y|x)``: ``(("x", "s"),
     ("y", "a"))``): a variable written with such a letter ranges over that space."""
 
     roles: tuple[tuple[str, str], ...]
+
+
+# every slotted record of this module pickles through the quick pair (see model/pickling.py)
+quick_pickling(*(value for value in list(globals().values())
+                 if isinstance(value, type) and value.__module__ == __name__ and "__slots__" in vars(value)))

@@ -7,12 +7,14 @@ can point at the source.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
+
+from .pickling import quick_pickling
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Span:
     """Where a node stands in its file (1-based, end exclusive)."""
 
@@ -28,19 +30,19 @@ NOWHERE = Span(0, 0, 0, 0)
 # --------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Expr:
     """Base class of expression nodes."""
 
     span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Num(Expr):
     value: Fraction
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Name(Expr):
     """A variable or function name: ``s_t``, ``π_θ``, ``ρ0`` (= ``ρ_0``), ``x^{(i)}``, ``s'``.
 
@@ -55,13 +57,16 @@ class Name(Expr):
     primes: int = 0
     sample: Expr | None = None
     decoration: str | None = None
+    # the text of ``key()`` once asked for ("" before): a slot of its own rather than a cached_property,
+    # which would need an instance dict on every name of every tree; not compared, hashed, shown or given
+    # to __init__ (``replace`` leaves it empty, so a changed name computes its own)
+    _key: str = field(default="", init=False, compare=False, repr=False)
 
     def key(self) -> str:
         """A canonical text for the name, used to identify variables and functions."""
-        return self._key
+        return self._key or self._compute_key()
 
-    @cached_property
-    def _key(self) -> str:
+    def _compute_key(self) -> str:
         text = self.base + "'" * self.primes
         if self.decoration:
             text += "^" + self.decoration
@@ -71,15 +76,17 @@ class Name(Expr):
             text += "_{" + ",".join(show(s) for s in self.sub) + "}"
         if self.sample is not None:
             text += "^(" + show(self.sample) + ")"
+        text = sys.intern(text)   # one string per distinct name: a note writes s_t and π_θ hundreds of times
+        object.__setattr__(self, "_key", text)   # a cache in a frozen node: the same text every time
         return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placeholder(Expr):
     """The ``·`` in ``π_θ(·|s)``: the variable of the enclosing expectation."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call(Expr):
     """``f(x, y)`` or ``p(x | y, z)`` / ``p(x; θ)`` (``given`` holds what is right of the bar)."""
 
@@ -92,42 +99,42 @@ class Call(Expr):
         return self.args + self.given
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Add(Expr):
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sub(Expr):
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mul(Expr):
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Div(Expr):
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neg(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pow(Expr):
     base: Expr
     exponent: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Func(Expr):
     """A built-in function of one argument: ``log``, ``exp``, ``sqrt``."""
 
@@ -135,7 +142,7 @@ class Func(Expr):
     arg: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grad(Expr):
     """``∇_θ X``, ``∂/∂θ X``, ``∂X/∂θ``: the derivative of ``operand`` in parameter ``param``."""
 
@@ -143,7 +150,7 @@ class Grad(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BigOp(Expr):
     """``sum``/``prod``/``int`` over an index.
 
@@ -161,7 +168,7 @@ class BigOp(Expr):
     integral: bool = False  # written int_ or ∫ (a sum over a finite space here, an integral in the notes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Expect(Expr):
     """``E_{x ~ p}[body]``; ``dist`` is a name (``p``, ``π_θ``) or a call (``π_θ(·|s)``)."""
 
@@ -170,14 +177,14 @@ class Expect(Expr):
     body: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Size(Expr):
     """``|D|``, the number of samples in a data set."""
 
     name: Name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Optimum(Expr):
     """``max_π f``, ``min_x g``, ``argmax_θ J(θ)``: ``kind`` is ``max``, ``min``, ``argmax`` or ``argmin``.
 
@@ -190,7 +197,7 @@ class Optimum(Expr):
     body: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CondExpect(Expr):
     """``E[f | A]``, ``E_{x ~ p}[f | s_0 = s]``: an expectation given conditions (``given``; an equation
     ``s_0 = s`` is the call ``=(s_0, s)``).  Like :class:`Optimum`, read but never evaluated as such."""
@@ -201,7 +208,7 @@ class CondExpect(Expr):
     given: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvalAt(Expr):
     """``\\left. f \\right|_{θ=θ_0}``: ``body`` with ``variable`` set to ``value``."""
 
@@ -210,7 +217,7 @@ class EvalAt(Expr):
     value: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Opaque(Expr):
     """A construct as written (``expr``) and what it means (``meaning``) *when* the names inside it have no
     meaning of their own in the file (no definition, declaration or vocabulary entry, and no definition
@@ -288,3 +295,8 @@ def _show(e: Expr, outer: int) -> str:  # noqa: C901 - one case per node type
         case Opaque(expr=x):
             return _show(x, outer)
     return "?"
+
+
+# every slotted record of this module pickles through the quick pair (see model/pickling.py)
+quick_pickling(*(value for value in list(globals().values())
+                 if isinstance(value, type) and value.__module__ == __name__ and "__slots__" in vars(value)))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .expressions import NOWHERE, Call, Expr, Name, Span
+from .pickling import quick_pickling
 
 
 # --------------------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Justification:
     """``by rule, other-rule`` or ``by "free text"``: the cited items as written."""
 
@@ -19,59 +21,59 @@ class Justification:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Statement:
     span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Use(Statement):
     vocabulary: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param(Statement):
     names: tuple[Name, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DistDecl(Statement):
     call: Call
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunDecl(Statement):
     call: Call
     positive: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Depends(Statement):
     names: tuple[Name, ...]
     param: Name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Definition(Statement):
     lhs: Expr
     rhs: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Header(Statement):
     """``derivation "title"``."""
 
     title: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Goal(Statement):
     lhs: Expr
     relation: str
     rhs: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lemma(Statement):
     name: str
     lhs: Expr
@@ -79,7 +81,7 @@ class Lemma(Statement):
     rhs: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim(Statement):
     lhs: Expr
     relation: str
@@ -87,12 +89,12 @@ class Claim(Statement):
     justification: Justification | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChainStart(Statement):
     expr: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepLine(Statement):
     relation: str
     expr: Expr
@@ -105,7 +107,7 @@ Declaration = Use | Param | DistDecl | FunDecl | Depends | Definition
 # --------------------------------------------------------------------------- file structure
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One link of a chain: ``previous relation expr``.
 
@@ -121,7 +123,7 @@ class Step:
     text: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Derivation:
     """A chain (or several), with its own declarations, goal and steps."""
 
@@ -135,7 +137,7 @@ class Derivation:
     chains: tuple[tuple[Expr, Expr], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SyntaxIssue:
     """A parse or declaration error, already worded."""
 
@@ -144,7 +146,7 @@ class SyntaxIssue:
     context: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Suppression:
     """A ``pgverify: ignore`` comment: it silences the faults reported at ``target``.
 
@@ -160,7 +162,7 @@ class Suppression:
     names: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """What a notes file states rather than derives: a ``definition`` (``A^π(s,a) := Q^π(s,a) - V^π(s)``, an
     update rule ``θ ← θ + α g``) or an ``assumption`` (the Markov property).  Never checked as a claim."""
@@ -172,7 +174,7 @@ class Fact:
     unfolded: bool = False       # used to unfold later steps of the file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Coverage:
     """How much of a notes file's display math was read (for the coverage line; never a silent pass)."""
 
@@ -182,7 +184,7 @@ class Coverage:
     off: int = 0                 # inside a `pgverify: off` region
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """A notebook cell in the file's line coordinate.
 
@@ -199,7 +201,7 @@ class Cell:
     file_lines: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where to tell a user to look: ``path:line:column``, or ``path cell N line L:column`` in a notebook.
 
@@ -241,7 +243,7 @@ class SourceFile:
     declarations: tuple[Declaration, ...]
     derivations: tuple[Derivation, ...]
     errors: tuple[SyntaxIssue, ...]
-    lines: tuple[str, ...] = ()
+    lines: Sequence[str] = ()   # a tuple of the lines, or (notes) the file's text as a Lines
     suppressions: tuple[Suppression, ...] = ()
     cells: tuple[Cell, ...] = ()   # a notebook's cells; empty for every other kind of file
     facts: tuple[Fact, ...] = ()   # definitions and assumptions a notes file states
@@ -251,3 +253,8 @@ class SourceFile:
     def locate(self, line: int, column: int = 0) -> Location:
         """Where a span's line stands for the user (a cell and a line in it, for a notebook)."""
         return locate(self.path, self.cells, line, column)
+
+
+# every slotted record of this module pickles through the quick pair (see model/pickling.py)
+quick_pickling(*(value for value in list(globals().values())
+                 if isinstance(value, type) and value.__module__ == __name__ and "__slots__" in vars(value)))

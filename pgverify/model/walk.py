@@ -29,9 +29,13 @@ def children(e: Expr) -> list[Expr]:
 
 def nodes(e: Expr) -> Iterator[Expr]:
     """``e`` and every expression inside it, parents before children."""
-    yield e
-    for child in children(e):
-        yield from nodes(child)
+    # an explicit stack (children pushed right to left, so the order is the recursive one): a nested
+    # generator would pass every node up through one frame per level of depth
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
 
 
 def transform(e: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..syntax import latex
@@ -33,12 +34,24 @@ Position = Callable[[int], tuple[int, int]]
 # the same set the derivation language cuts its lines at (syntax/pgv/lines.py): a reader that cut at "\n"
 # only would let a LaTeX "%" comment or a Markdown line swallow a false claim written after U+2028 or NEL
 LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAK = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")   # a break that is not "\n"
 
 
 def unify_line_breaks(text: str) -> str:
     """``text`` with every line break ``str.splitlines`` knows written as ``\\n`` (one break, one ``\\n``:
     line numbers count the same; columns do not move, a break only ever ends a line)."""
+    if _OTHER_BREAK.search(text) is None:
+        return text                      # the usual case: no copy of the whole file
     return LINE_BREAK.sub("\n", text)
+
+
+def _newline_ends(text: str) -> Iterator[int]:
+    """0 and the offset just past each ``\\n`` of ``text`` (found by ``str.find``, not char by char)."""
+    yield 0
+    i = text.find("\n")
+    while i >= 0:
+        yield i + 1
+        i = text.find("\n", i + 1)
 
 
 def line_starts(text: str) -> list[int]:
@@ -59,8 +72,12 @@ class Text:
 
     def __init__(self, text: str, position: Position | None = None):
         self.text = text
-        self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        # one machine word per line, not a list of int objects (an int past 256 is a 32-byte object each)
+        self._starts = array("I" if len(text) < 1 << 32 else "q", _newline_ends(text))
         self._position = position
+        # the int objects of recent line numbers, so that the many spans on one line share them instead of
+        # each holding its own copies (bounded: cleared when it grows)
+        self._numbers: dict[int, int] = {}
 
     @classmethod
     def from_line(cls, text: str, first: int) -> Text:
@@ -75,7 +92,12 @@ class Text:
     def local(self, offset: int) -> tuple[int, int]:
         """(line, column) in this text, 1-based."""
         k = bisect.bisect_right(self._starts, offset) - 1
-        return k + 1, offset - self._starts[k] + 1
+        line = self._numbers.get(k)
+        if line is None:
+            if len(self._numbers) > 64:
+                self._numbers.clear()
+            line = self._numbers[k] = k + 1
+        return line, offset - self._starts[k] + 1
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) in the original file."""
@@ -89,6 +111,10 @@ class Text:
         if line > len(self._starts):
             return len(self.text)
         return min(self._starts[line - 1] + max(column, 1) - 1, len(self.text))
+
+    def line_count(self) -> int:
+        """How many lines the text has (a text ending in a line break has an empty last line)."""
+        return len(self._starts)
 
     def line_start(self, line: int) -> int:
         """Offset of the start of local line ``line`` (1-based); the end of the text past the last."""
@@ -114,7 +140,7 @@ def remap(obj, fn: Callable[[m.Span], m.Span]):
     if isinstance(obj, tuple):
         return tuple(remap(x, fn) for x in obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: remap(getattr(obj, f.name), fn) for f in dataclasses.fields(obj)}
+        changes = {f.name: remap(getattr(obj, f.name), fn) for f in dataclasses.fields(obj) if f.init}
         return dataclasses.replace(obj, **changes)
     return obj
 
@@ -122,7 +148,7 @@ def remap(obj, fn: Callable[[m.Span], m.Span]):
 # --------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     text: Text
     start: int
@@ -131,31 +157,31 @@ class Event:
         return self.text.position(self.start)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading(Event):
     title: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Marker(Event):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Preamble(Event):
     """Statements of the derivation language, separated by ``;`` or line breaks, in ``[start, end)``."""
 
     end: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fence(Event):
     """A block of the derivation language; ``start`` is the start of its first line."""
 
     end: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MathBlock(Event):
     """LaTeX display math in ``[start, end)``, delimiters included."""
 
@@ -165,7 +191,7 @@ class MathBlock(Event):
     inline: bool = False          # `$…$` in prose: read for definitions and for chains of two or more relations
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ignore(Event):
     """A ``pgverify: ignore[names]`` comment opening at ``start``; it silences line ``target`` of the text."""
 
@@ -223,9 +249,11 @@ def ignore_event(text: Text, opening: int, closing: int, comment: IgnoreText,
     after = source[closing:] if after_end < 0 else source[closing:after_end]
     target = line
     if not before.strip() and not after.strip():
-        lines = source.split("\n")
-        for k in range(end_line, len(lines)):   # local lines end_line + 1, … (0-based k)
-            if lines[k].strip() and not (comment_line and comment_line.fullmatch(lines[k])):
+        for k in range(end_line, text.line_count()):   # local lines end_line + 1, … (0-based k)
+            start = text.line_start(k + 1)            # one line at a time: no copy of the text per comment
+            stop = source.find("\n", start)
+            here = source[start:] if stop < 0 else source[start:stop]
+            if here.strip() and not (comment_line and comment_line.fullmatch(here)):
                 target = k + 1
                 break
     return Ignore(text, opening, target=target, names=comment[0], problem=comment[1])
@@ -363,7 +391,7 @@ def _parse_here(text: Text, start: int, end: int, path: str) -> m.SourceFile:
 @dataclass
 class _Assembly(NotesMixin):
     path: str
-    lines: tuple[str, ...]
+    lines: Sequence[str]                             # a tuple, or the file's text as m.Lines
     options: ReadOptions
     macros: latex.Macros
     place: Callable[[int], str]                      # a line as a message names it: "line 12", "cell 3 line 4"
@@ -377,6 +405,8 @@ class _Assembly(NotesMixin):
     marked_group: int = -1
     ignores: list[Ignore] = field(default_factory=list)
     rows: Rows = field(default_factory=list)
+    late_shared: tuple = ()                          # ``late`` as a tuple, shared (see add)
+    keep_math_rows: bool = True                      # a math block's rows matter to an ignore comment only
     notes: NotesState = field(default_factory=NotesState)
 
     def declare(self, declarations) -> None:
@@ -384,7 +414,10 @@ class _Assembly(NotesMixin):
 
     def add(self, derivation: m.Derivation) -> None:
         if self.late:
-            derivation = dataclasses.replace(derivation, declarations=tuple(self.late) + derivation.declarations)
+            if len(self.late_shared) != len(self.late):   # ``late`` only grows: its length tells a new one
+                self.late_shared = tuple(self.late)
+            # one tuple for every derivation under the same declarations (`t + ()` is `t`), not a copy each
+            derivation = dataclasses.replace(derivation, declarations=self.late_shared + derivation.declarations)
         self.derivations.append(derivation)
 
     def issue(self, span: m.Span, message: str) -> m.SyntaxIssue:
@@ -465,7 +498,8 @@ class _Assembly(NotesMixin):
             self.notes.last = None if result.errors else result.last
         steps = self._learn(result, prose, strict_only=marked)
         self._free_indices(result.steps)      # in definitions too: a free index is wrong wherever it stands
-        self.rows.extend(math_rows(steps, event.text.position(max(event.end - 1, event.start))[0]))
+        if self.keep_math_rows:
+            self.rows.extend(math_rows(steps, event.text.position(max(event.end - 1, event.start))[0]))
         if not steps:
             if not result.steps and not result.errors:
                 self.errors.append(self.issue(span, "a math block marked for pgverify holds no step"
@@ -487,8 +521,12 @@ def assemble(path: str, lines: Sequence[str], events: list[Event], options: Read
     """Give the events their meaning (see the module's docstring); ``place`` names a line in the titles
     and notes pgverify words (a notebook's ``cell 3 line 4``)."""
     macros = latex.Macros.parse(options.macros, *macro_texts)
-    state = _Assembly(path, tuple(lines), options, macros, place or (lambda line: f"line {line}"))
+    lines = lines if isinstance(lines, (m.Lines, tuple)) else tuple(lines)   # a Lines stays one text
+    state = _Assembly(path, lines, options, macros, place or (lambda line: f"line {line}"))
     state.notes.rl = options.rl
+    # the ignore comments outside fenced blocks are all among the events (a fence's own are found as it is read,
+    # and its rows are always kept): without one, no math block's rows are ever looked up
+    state.keep_math_rows = any(isinstance(event, Ignore) for event in events)
     state.notes.params_seen = parameter_names(events, macros)
     for event in in_file_order(events):
         match event:
@@ -506,7 +544,7 @@ def assemble(path: str, lines: Sequence[str], events: list[Event], options: Read
                 state.ignores.append(event)
     errors = sorted(state.errors + ignore_problems(state.ignores, lines), key=lambda e: (e.span.line, e.span.column))
     early = state.notes.vocabulary(state.early, state.derivations)
-    source = m.SourceFile(path, tuple(early), tuple(state.derivations), tuple(errors), tuple(lines),
+    source = m.SourceFile(path, tuple(early), tuple(state.derivations), tuple(errors), lines,
                           suppressions(state.ignores, state.rows), facts=tuple(state.notes.facts),
                           coverage=state.notes.coverage(), warnings=tuple(state.notes.warnings))
     return source, state.skips

@@ -31,8 +31,10 @@ line is silenced.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from .. import model as m
 from .base import (
@@ -65,19 +67,62 @@ _COMMENT_LINE = re.compile(r"\s*(<!--(?:(?!-->).)*-->|\{/\*(?:(?!\*/\}).)*\*/\})
 
 
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark")
+    # the block structure is all pgverify asks of markdown-it (code, fences, headings' text): without the
+    # inline rule no token gets the children of its inline text, which would cost memory and time for nothing
+    return MarkdownIt("commonmark").disable("inline")
+
+
+# markdown-it holds a token stream and five arrays for every line of what it parses; a long file is parsed in
+# pieces of about this many lines, so that its memory stays bounded rather than growing with the file
+_PIECE_LINES = 400
+
+
+def _blocks(source: str, text: Text) -> Iterator[tuple[Token, int, Token | None]]:
+    """markdown-it's block tokens of ``source`` (a token, the line its map counts from, the token after it).
+
+    A piece ends only before a line that starts in column 1 after a blank line, which ends every block and
+    container CommonMark has except an open fence or HTML block (those run on over blank lines); a piece whose
+    last block reaches its end may be such a one, so it is parsed again with more lines.  Every piece is then
+    parsed as it is inside the whole text: the tokens are the same as those of one parse of the file.
+    """
+    md = _markdown()
+    lines = text.line_count()
+    first = 0
+    want = _PIECE_LINES
+    while first < lines:
+        past = _cut_after(source, text, first + want) if first + want < lines else lines
+        piece = source[text.line_start(first + 1):text.line_start(past + 1)] if past < lines else \
+            source[text.line_start(first + 1):]
+        tokens = md.parse(piece)
+        if past < lines and any(tok.level == 0 and tok.map is not None and tok.map[1] >= past - first
+                                for tok in tokens):
+            want *= 2                                # the last block may go on: a longer piece
+            continue
+        for k, tok in enumerate(tokens):
+            yield tok, first, tokens[k + 1] if k + 1 < len(tokens) else None
+        first, want = past, _PIECE_LINES
+
+
+def _cut_after(source: str, text: Text, line: int) -> int:
+    """The first 0-based line at or after ``line`` that starts in column 1 after a blank line (the number of
+    lines when there is none)."""
+    lines = text.line_count()
+    for k in range(max(line, 1), lines):
+        start = text.line_start(k + 1)
+        if start < len(source) and source[start] not in " \t\n" and not _line(source, text, k).strip(" \t"):
+            return k
+    return lines
 
 
 def markdown_events(text: Text) -> list[Event]:
     """Everything pgverify reads in one Markdown text (a file or a notebook cell)."""
     source = _blank_front_matter(text.text)
     events: list[Event] = []
-    tokens = _markdown().parse(source)
-    masked = list(source)
-    for k, tok in enumerate(tokens):
+    code: list[tuple[int, int]] = []                 # the [start, end) of each code block: masked for the scan
+    for tok, first_line, after in _blocks(source, text):
         if tok.map is None:
             continue
-        first, past = tok.map
+        first, past = tok.map[0] + first_line, tok.map[1] + first_line
         if tok.type in ("fence", "code_block"):
             if tok.type == "fence" and tok.info.strip().split(" ")[0].lower() in _FENCE_LANGUAGES:
                 closing = past - 1
@@ -86,13 +131,29 @@ def markdown_events(text: Text) -> list[Event]:
                 events.append(Fence(text, text.line_start(first + 2), end=content_end))
             elif tok.type == "fence" and tok.info.strip().split(" ")[0].lower() in _MATH_FENCES:
                 events.extend(_math_fence(text, source, first, past))
-            for i in range(text.line_start(first + 1), text.line_start(past + 1)):
-                if masked[i] != "\n":
-                    masked[i] = " "
-        elif tok.type == "heading_open" and k + 1 < len(tokens):
-            events.append(Heading(text, text.line_start(first + 1), title=tokens[k + 1].content.strip()))
-    events.extend(_scan(_mask_inline_code("".join(masked)), text))
+            code.append((text.line_start(first + 1), text.line_start(past + 1)))
+        elif tok.type == "heading_open" and after is not None:
+            events.append(Heading(text, text.line_start(first + 1), title=after.content.strip()))
+    events.extend(_scan(_mask_inline_code(_masked(source, code)), text))
     return events
+
+
+def _masked(source: str, code: list[tuple[int, int]]) -> str:
+    """``source`` with every character of the ``code`` ranges but a line break written as a space."""
+    pieces = []
+    i = 0
+    for start, end in sorted(code):
+        start = max(start, i)
+        if end <= start:
+            continue
+        pieces.append(source[i:start])
+        pieces.append(_BLANK.sub(" ", source[start:end]))
+        i = end
+    pieces.append(source[i:])
+    return "".join(pieces)
+
+
+_BLANK = re.compile(r"[^\n]")
 
 
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(\n|\Z)", re.DOTALL)
@@ -198,4 +259,4 @@ def _inline_end(masked: str, found: re.Match[str]) -> int:
 
 def read_markdown(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     text = Text(source)
-    return assemble(path, source.split("\n"), markdown_events(text), options, [source])
+    return assemble(path, m.Lines(source), markdown_events(text), options, [source])

@@ -4,6 +4,7 @@ and, at the end, the vocabulary the notes imply (``use rl``, parameters from the
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,8 +66,7 @@ class NotesState:
         """The file's declarations with what the notes imply put first: ``use rl`` (unless the notes
         declared their vocabulary or turned it off) and a parameter for every variable a gradient is
         taken in that is no bound variable of the file."""
-        declared = [d for d in early if isinstance(d, m.Use)] + \
-            [d for x in derivations for d in x.declarations if isinstance(d, m.Use)]
+        declared = [d for d in _all_declarations(early, derivations) if isinstance(d, m.Use)]
         implied: list[m.Declaration] = []
         if self.rl and not declared:
             implied.append(m.Use("rl"))
@@ -100,7 +100,18 @@ class NotesState:
 
 
 def _all_declarations(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
-    return list(early) + [d for x in derivations for d in x.declarations]
+    """The file's declarations and every derivation's, each object once, in file order.
+
+    The declarations a preamble makes after the first derivation belong to every later derivation (the same
+    objects); a list of them for each derivation would grow with the file, and every use here is of a set of
+    them, or of the first that fits."""
+    seen: set[int] = set()
+    out: list[m.Declaration] = []
+    for d in itertools.chain(early, (d for x in derivations for d in x.declarations)):   # never all at once
+        if id(d) not in seen:
+            seen.add(id(d))
+            out.append(d)
+    return out
 
 
 def _wants_return(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> bool:
@@ -128,8 +139,8 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
                             rl: bool) -> list[m.Declaration]:
     """A name's kind from its use: ``x \\sim q_θ`` and ``a \\sim π(·|s)`` make ``q_θ(x)`` and ``π(a | s)``
     distributions, as does a conditional probability written with a bar (``π(a | s)``)."""
-    declared = {(d.call.func.key(), len(d.call.all_args)) for d in list(early) +
-                [x for dv in derivations for x in dv.declarations] if isinstance(d, (m.DistDecl, m.FunDecl))}
+    declared = {(d.call.func.key(), len(d.call.all_args)) for d in _all_declarations(early, derivations)
+                if isinstance(d, (m.DistDecl, m.FunDecl))}
     declared |= {(d.lhs.func.key(), len(d.lhs.all_args)) for d in list(early) if isinstance(d, m.Definition)
                  and isinstance(d.lhs, m.Call)}
     out: list[m.Declaration] = []

@@ -154,4 +154,4 @@ def _paragraphs(lines: list[str], body: list[int]) -> list[tuple[int, int]]:
 
 def read_rest(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     text = Text(source)
-    return assemble(path, source.split("\n"), rest_events(text), options, [source])
+    return assemble(path, m.Lines(source), rest_events(text), options, [source])

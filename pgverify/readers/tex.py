@@ -149,4 +149,4 @@ def _inline_math(text: Text, flat: str) -> list[Event]:
 
 def read_tex(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     text = Text(source)
-    return assemble(path, source.split("\n"), tex_events(text), options, [source])
+    return assemble(path, m.Lines(source), tex_events(text), options, [source])

@@ -153,10 +153,12 @@ def _dynamics_name(expr: m.Expr) -> str | None:
 def learn(exprs: Iterable[m.Expr], extra: Iterable[Evidence] = ()) -> Learned:
     """The layouts the evidence of ``exprs`` (and ``extra``, the tuples) leaves open, and the notes' names."""
     exprs = list(exprs)
-    evidence = list(extra)
+    # each piece of evidence once (in the order found): it is only ever used as a set (what fits all of it,
+    # what any of it allows, what it says), and a note repeats the same bounds on every line
+    evidence = dict.fromkeys(extra)
     initial = dynamics = None
     for expr in exprs:
-        evidence.extend(expression_evidence(expr))
+        evidence.update(dict.fromkeys(expression_evidence(expr)))
         for node in m.nodes(expr):
             if initial is None and isinstance(node, m.Call) and _initial_state(node) is not None:
                 initial = node.func.key()

@@ -24,7 +24,7 @@ from .located import LatexError, Locate, Located, control_word
 from .macros import Macros
 from .notation import normalize
 from .constructs import ConstructBuilder
-from .names import GREEK_LETTERS, SCALARS, name_text
+from .names import GREEK_LETTERS, SCALARS, name_text, numeral
 from .rows import strip_wrappers, unwrap
 
 # --------------------------------------------------------------------------- the parser
@@ -154,13 +154,13 @@ class RowBuilder(ConstructBuilder):
     def number(self, meta, c):
         if too_many_digits(str(c[0])):
             raise LatexError(meta.start_pos, meta.end_pos, TOO_LARGE)
-        return m.Num(Fraction(str(c[0])), span=self._t(c[0]))
+        return m.Num(numeral(str(c[0])), span=self._t(c[0]))
 
     @v_args(meta=True)
     def number_pow(self, meta, c):
         if too_many_digits(str(c[0])):
             raise LatexError(meta.start_pos, meta.end_pos, TOO_LARGE)
-        base = m.Num(Fraction(str(c[0])), span=self._t(c[0]))
+        base = m.Num(numeral(str(c[0])), span=self._t(c[0]))
         return m.Pow(base, self._one(c[1], meta), span=self._s(meta))
 
     def _one(self, sarg, meta) -> m.Expr:

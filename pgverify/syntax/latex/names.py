@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from fractions import Fraction
 
@@ -11,6 +12,20 @@ from lark import Token, v_args
 from ... import model as m
 from ..arithmetic import TOO_LARGE, ArithmeticBuilder, canonical_word, too_many_digits
 from .located import LatexError, Locate
+
+# the values of short numerals, shared by every ``Num`` that writes them (a 2 or a 1/2 appears on most rows
+# of a note): one Fraction per value, not one per occurrence.  Short ones only, so the table stays small.
+_NUMERALS: dict[str, Fraction] = {}
+
+
+def numeral(digits: str) -> Fraction:
+    """The value of a numeral as written (``"2"``, ``"0.5"``); a Fraction is immutable, so sharing it is safe."""
+    value = _NUMERALS.get(digits)
+    if value is None:
+        value = Fraction(digits)
+        if len(digits) <= 3:
+            _NUMERALS[sys.intern(digits)] = value
+    return value
 
 # --------------------------------------------------------------------------- names
 
@@ -114,7 +129,7 @@ class NameBuilder(ArithmeticBuilder):
         return (m.Name(canonical_word(str(c[0]).strip("{} \t\n")), span=self._t(c[0])),)
 
     def single_letter(self, c):
-        return (m.Name(canonical_word(str(c[0])), span=self._t(c[0])),)
+        return (m.Name(sys.intern(canonical_word(str(c[0]))), span=self._t(c[0])),)
 
     def single_greek(self, c):
         return (m.Name(GREEK_LETTERS[str(c[0]).lstrip("\\")], span=self._t(c[0])),)
@@ -122,7 +137,7 @@ class NameBuilder(ArithmeticBuilder):
     def single_number(self, c):
         if too_many_digits(str(c[0])):
             raise LatexError(0, 0, TOO_LARGE)
-        return (m.Num(Fraction(str(c[0])), span=self._t(c[0])),)
+        return (m.Num(numeral(str(c[0])), span=self._t(c[0])),)
 
     @v_args(meta=True)
     def name(self, meta, c):
@@ -145,7 +160,8 @@ class NameBuilder(ArithmeticBuilder):
                 power = value[0]
             else:
                 raise LatexError(meta.start_pos, meta.end_pos, "a double superscript: write x^{a b}")
-        name = m.Name(base, subs, primes, sample, span=span)
+        # one string per distinct name in the process (a lark token's text is a fresh copy each time)
+        name = m.Name(sys.intern(str(base)), subs, primes, sample, span=span)
         if power is None:
             return name
         if base == "e" and not subs and not primes and sample is None:
