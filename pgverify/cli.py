@@ -10,6 +10,8 @@ parse errors.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import gc
 import inspect
 import os
 import shutil
@@ -17,11 +19,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Optional
-
-import typer
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from . import config, filters, inputs, limits, lookalikes, readers
+from .cliargs import say as _say
 from . import model as m
 from ._version import __version__
 from .checkcache import DEFAULT_DIRECTORY as CACHE_DIRECTORY, CheckCache, FileOutcome, file_key, options_key
@@ -30,8 +31,9 @@ from .render import RENDERERS
 from .report import EXIT_ERROR, Note, Report
 from .results import FileResult
 
-app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Check policy-gradient derivations step by step.")
+if TYPE_CHECKING:
+    # loaded by _app() at run time: a plain `check` line never needs typer (pgverify.cliargs)
+    import typer  # noqa: TC004
 
 FAIL_ON = ("refuted", "unknown")
 # --reader NAME: the extension whose reader reads a file (or standard input) whatever its own name
@@ -129,6 +131,9 @@ def read_input(path: Path | None, display: str, suffix: str | None, options: rea
         if failed is not None:
             return failed, []
     seconds, memory = bounds
+    from .syntax.pgv.parse import load_parser
+
+    load_parser()   # built here, not in each reading worker: this process needs it too (semantics)
     (outcome,) = limits.run_jobs([lambda: _read_input(display, suffix, options, data)], seconds, 1,
                                  memory=memory)
     if isinstance(outcome, tuple):
@@ -253,7 +258,6 @@ _HELP_CHECK = (
 )
 
 
-@app.command(help=_HELP_CHECK)
 def check(
     paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045 - typer reads Optional
         help=_HELP_PATHS, show_default=False, metavar="PATHS")] = None,
@@ -325,6 +329,18 @@ def check(
         "--watch", help="Check again whenever a file under the paths changes (until Ctrl-C).")] = False,
 ) -> None:
     """Check every step of every derivation and report the faulty ones (help: :data:`_HELP_CHECK`)."""
+    raise typer.Exit(run_check(paths, output_format, output_file, outputs, quiet, verbose, select, ignore,
+                               stdin_filename, reader, seed, time_limit, memory_limit, strict, fail_on, all_math,
+                               macros, config_file, no_color, jobs, no_cache, cache_dir, watch))
+
+
+def run_check(paths: list[Path] | None, output_format: str | None, output_file: str | None,
+              outputs: list[str] | None, quiet: bool, verbose: bool, select: list[str] | None,
+              ignore: list[str] | None, stdin_filename: str | None, reader: str | None, seed: int | None,
+              time_limit: float | None, memory_limit: int | None, strict: bool | None, fail_on: str | None,
+              all_math: bool | None, macros: list[Path] | None, config_file: Path | None, no_color: bool,
+              jobs: int | None, no_cache: bool, cache_dir: Path | None, watch: bool) -> int:
+    """The body of ``check`` (its parameters, as typer or :mod:`pgverify.cliargs` read them): the exit status."""
     def once() -> int:
         try:
             return _check(paths or [], output_format, output_file, outputs or [], quiet, verbose, select or [],
@@ -332,14 +348,14 @@ def check(
                           all_math, macros or [], config_file, no_color, (jobs, no_cache, cache_dir))
         except (UsageError, config.ConfigError) as err:
             for line in str(err).splitlines():
-                typer.echo(f"pgverify: {line}", err=True)
+                _say(f"pgverify: {line}")
             return EXIT_ERROR
 
     if watch:   # the same check again on each change (pgverify.watch), until interrupted
         from .watch import watch as watching
 
-        raise typer.Exit(watching(once, list(paths or [])))
-    raise typer.Exit(once())
+        return watching(once, list(paths or []))
+    return once()
 
 
 def _check(paths: list[Path], output_format: str | None, output_file: str | None, outputs: list[str],
@@ -406,9 +422,9 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
             raise UsageError(f"{target}: this run reads that file, and the report would overwrite it:"
                              " write the report elsewhere")
     for warning in warnings:
-        typer.echo(f"pgverify: warning: {warning}", err=True)
+        _say(f"pgverify: warning: {warning}")
     for problem in problems:  # said once, here: the text report does not repeat them
-        typer.echo(f"pgverify: {problem}", err=True)
+        _say(f"pgverify: {problem}")
     read_options = readers.ReadOptions(all_math=_pick(all_math, conf.all_math, True), macros=macro_text)
     sources: list[tuple[Path | None, str]] = [(f, str(f)) for f in files]
     if from_stdin:
@@ -429,7 +445,7 @@ def _check(paths: list[Path], output_format: str | None, output_file: str | None
             try:
                 target.write_text(text, encoding="utf-8")
             except OSError as err:
-                typer.echo(f"pgverify: cannot write {target}: {err.strerror or err}", err=True)
+                _say(f"pgverify: cannot write {target}: {err.strerror or err}")
                 return EXIT_ERROR
     return report.exit_code()
 
@@ -512,7 +528,6 @@ def _pick(given, configured, default):
     return configured if configured is not None else default
 
 
-@app.command("rules")
 def list_rules() -> None:
     """List the rules a justification may cite, and the named mistakes a report may diagnose."""
     from .render.catalogue import rules_listing
@@ -520,7 +535,6 @@ def list_rules() -> None:
     sys.stdout.write(rules_listing(width=_width(), color=use_color(False, os.environ, sys.stdout.isatty())))
 
 
-@app.command()
 def explain(rule_name: Annotated[str, typer.Argument(metavar="NAME",
                                                      help="A rule name or alias, or a named mistake.")]) -> None:
     """Show a rule (statement, side conditions, purpose, examples) or a named mistake (title, hint, rules)."""
@@ -541,7 +555,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
@@ -551,9 +564,22 @@ def main_options(
 
 def main() -> None:
     """Entry point of the ``pgverify`` command."""
+    from .cliargs import in_a_wide_frame
+
+    in_a_wide_frame(_main)
+
+
+def _main() -> None:
+    from .cliargs import check_arguments
+
     try:
-        app()  # standalone: typer turns usage errors into messages and sys.exit(2)
-        code = 0
+        plain = check_arguments(sys.argv[1:])
+        if plain is not None:   # a plain `check` line: run as typer would, without loading typer
+            code = _plain_check(plain)
+        else:
+            gc.enable()   # off while `python -m pgverify` loaded the CLI (__main__.py)
+            _app()()  # standalone: typer turns usage errors into messages and sys.exit(2)
+            code = 0
     except KeyboardInterrupt:
         sys.stderr.write("pgverify: interrupted\n")
         code = 130
@@ -566,17 +592,51 @@ def main() -> None:
     os._exit(code)
 
 
+def _plain_check(arguments: dict[str, Any]) -> int:
+    """``check`` with the arguments :func:`pgverify.cliargs.check_arguments` read, ended as typer ends a command:
+    Ctrl-C is status 130 and a closed standard output (``| head``) status 1, both without a message."""
+    import errno
+
+    from .cliargs import QuietFlush, collect_after_start_up
+
+    collect_after_start_up()
+    try:
+        return run_check(**arguments)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as err:
+        if err.errno != errno.EPIPE:
+            raise
+        sys.stdout, sys.stderr = QuietFlush(sys.stdout), QuietFlush(sys.stderr)
+        return 1
+
+
 # Packages whose commands the CLI composes: each has a ``register(app)`` that adds its commands (they never
 # import the CLI, so the dependency runs one way).
 COMMAND_MODULES = ("pgverify.grading.commands", "pgverify.impl.commands", "pgverify.lsp.commands")
 
 
-def _register_more_commands() -> None:
-    """Add the commands that live in their own packages."""
+@functools.cache
+def _app() -> typer.Typer:
+    """The typer app, built on first use (``pgverify.cli.app``): its commands, then those of COMMAND_MODULES."""
+    global typer
     import importlib
 
+    import typer  # the commands' annotations name it: typer reads them from this module's globals
+
+    app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
+                      help="Check policy-gradient derivations step by step.")
+    app.command(help=_HELP_CHECK)(check)
+    app.command("rules")(list_rules)
+    app.command()(explain)
+    app.callback()(main_options)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
+    return app
 
 
-_register_more_commands()
+def __getattr__(name: str) -> Any:
+    """``app``: the typer app, built when first asked for (the test client, a docs generator)."""
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

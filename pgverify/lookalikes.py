@@ -60,7 +60,11 @@ def notes(source: m.SourceFile, outside: Collection[str] = (), where: str = "a n
                                                     f" ({_points(base)}): names are compared after Unicode NFKC",
                             CODE))
     if any(not base.isascii() for base in first):
-        out += _confusions(first, {unicodedata.normalize("NFKC", n) for n in outside} - first.keys(), where)
+        others = {unicodedata.normalize("NFKC", n) for n in outside} - first.keys()
+        # names of Latin and Greek letters only are their own skeletons (see _skeleton): distinct names, distinct
+        # skeletons, one script each, so no note; the table (a fifth of a cold start to load) is not needed
+        if not all(_own_skeleton(base) for base in first.keys() | others):
+            out += _confusions(first, others, where)
     return sorted(out, key=lambda n: (n.line, n.column, n.message))
 
 
@@ -171,6 +175,12 @@ def _skeleton(word: str, table: dict[str, list[dict[str, str]]]) -> str:
         else:
             out.append(min([ch, *(c for c in singles if c.isalpha())]))
     return "".join(out)
+
+
+def _own_skeleton(word: str) -> bool:
+    """True when :func:`_skeleton` leaves every character of ``word`` as it is (ASCII, Latin or Greek), whatever
+    the table says."""
+    return all(ch.isascii() or _script(ch) in MATH_SCRIPTS for ch in word)
 
 
 def _scripts(word: str) -> set[str]:

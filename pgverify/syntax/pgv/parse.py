@@ -25,6 +25,12 @@ def _parser() -> Lark:
                 maybe_placeholders=False, cache=True)
 
 
+def load_parser() -> None:
+    """Build the parser now, in a process about to fork workers that parse (they inherit it, and this process,
+    which reads the rl vocabulary's definitions with it, builds it once)."""
+    _parser()
+
+
 def parse_line(logical: LogicalLine) -> m.Statement:
     """Parse one logical line into a statement node (raises ParseFailure)."""
     try:
