@@ -116,11 +116,12 @@ class Calls:
                 v = self.tables[cache_key] = self.shared[cache_key]
                 return v
         tag = ("f", info.key, info.arity, tuple(str(d) for d in discrete))
-        v = self._smooth(tag, reals)
         if info.positive:
-            v = jets.exp(v)
-        elif not reals:
+            v = jets.exp(self._smooth(tag, reals))
+        elif not reals:   # a fixed real (its smooth function of no inputs would go unused)
             v = round(between(FIXED_REAL_RANGE, self._u(*tag, "v")) * self.model.value_scale, VALUE_DIGITS)
+        else:
+            v = self._smooth(tag, reals)
         if cache_key is not None:
             self.tables[cache_key] = v
             if self.shared is not None:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import model as m
-from ..semantics import ACTION, REAL, STATE, Context
+from ..semantics import ACTION, REAL, STATE, TRAJ, Context
 from . import jets
 from .jets import Jet
 from .reuse import note
@@ -291,17 +291,55 @@ def _name(n: m.Name, ctx: Context) -> tuple[Fn, bool]:
                 return bindings[key]
             return ev.param_values[key]
         return name_or_param, False
-    elif (domain := ctx.domain_of_base(n.base)) in (STATE, ACTION) and \
-            not (plain and (key in ("T", "N") or key == "γ" and ctx.rl)):
+    elif plain and (key in ("T", "N") or key == "γ" and ctx.rl):
+        # the horizon, the sample count, the discount (``unbound_name`` reads these off the model right
+        # after constants and parameters, which this name is neither of)
+        attribute = {"T": "horizon", "N": "n_samples", "γ": "gamma"}[key]
+
+        def model_constant(ev: Any, env: Env) -> Any:
+            b = ev.budget - 1
+            ev.budget = b
+            if b < 0:
+                _exhausted()
+            bindings = env.bindings
+            if key in bindings:
+                return bindings[key]
+            return getattr(ev.model, attribute)
+        return model_constant, False
+    elif (domain := ctx.domain_of_base(n.base)) in (STATE, ACTION):
         base = n.base
         maybe_sample = len(n.sub) == 1 and n.sample is None
 
         step = _step_variable(n, ctx, domain)
 
-        def rest(ev: Any, env: Env) -> Any:
+        def step_name(ev: Any, env: Env) -> Any:   # ``name`` below with ``rest`` inline: the hottest name
+            b = ev.budget - 1
+            ev.budget = b
+            if b < 0:
+                _exhausted()
+            bindings = env.bindings
+            if key in bindings:
+                return bindings[key]
             if maybe_sample and base in ev.sample_bases:
                 return ev.unbound_name(n, env)
             return step(ev, env)
+        return step_name, False
+    elif domain == TRAJ:
+        # ``unbound_name``'s trajectory case: the current trajectory, or a free (sampled) one such as τ_i
+        resolved = _resolved_key(n, ctx)
+
+        def trajectory(ev: Any, env: Env) -> Any:
+            b = ev.budget - 1
+            ev.budget = b
+            if b < 0:
+                _exhausted()
+            bindings = env.bindings
+            if key in bindings:
+                return bindings[key]
+            if plain:
+                return env.traj if env.traj is not None and "τ" in bindings else ev.free_traj("τ")
+            return ev.free_traj(resolved(ev, env))
+        return trajectory, False
     else:
         def rest(ev: Any, env: Env) -> Any:
             return ev.unbound_name(n, env)
@@ -332,9 +370,10 @@ def _step_variable(n: m.Name, ctx: Context, domain: str) -> Fn:
     index = closures(n.sub[-1], ctx)[0]
     sample = n.sub[0] if len(n.sub) == 2 else n.sample
     sample_part = _key_part(sample, ctx) if sample is not None else None
+    is_state = domain == STATE
+    elems: list[Elem] = []   # Elem(domain, k) made once per k: the same value, without building it again
 
     def step(ev: Any, env: Env) -> Any:
-        size = ev.model.n_states if domain == STATE else ev.model.n_actions
         if sample_part is not None:
             traj = ev.free_traj("τ_" + sample_part(ev, env))
         else:
@@ -342,12 +381,24 @@ def _step_variable(n: m.Name, ctx: Context, domain: str) -> Fn:
             if traj is None:
                 traj = ev.free_traj("τ")
         v = index(ev, env)
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if isinstance(v, int):
-            return Elem(domain, traj.component(attr, v))
-        rk = resolved(ev, env)
-        return ev._free(rk, lambda: Elem(domain, int(ev._u(ev.trial, rk, domain) * size)))
+        if type(v) is not int:
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if not isinstance(v, int):
+                size = ev.model.n_states if is_state else ev.model.n_actions
+                rk = resolved(ev, env)
+                return ev._free(rk, lambda: Elem(domain, int(ev._u(ev.trial, rk, domain) * size)))
+        # Traj.component, inline (a time outside the trajectory goes through it, for its message)
+        seq = traj.states if is_state else traj.actions
+        k = v - traj.start
+        if not 0 <= k < len(seq):
+            traj.component(attr, v)
+        value = seq[k]
+        if value < len(elems):
+            return elems[value]
+        while len(elems) <= value:
+            elems.append(Elem(domain, len(elems)))
+        return elems[value]
     return step
 
 
@@ -375,6 +426,9 @@ def _resolved_key(n: m.Name, ctx: Context) -> Callable[[Any, Env], str]:
     return resolved
 
 
+_EXACT = 2 ** 53   # every integer up to this magnitude is a float exactly
+
+
 def _key_part(s: m.Expr, ctx: Context) -> Callable[[Any, Env], str]:
     """``Evaluator._key_part`` compiled: a free real index stays a letter, anything else is its value."""
     fn = closures(s, ctx)[0]
@@ -389,6 +443,8 @@ def _key_part(s: m.Expr, ctx: Context) -> Callable[[Any, Env], str]:
             v = fn(ev, env)
         except (Unsupported, jets.Undefined):
             return shown
+        if type(v) is int and -_EXACT <= v <= _EXACT:
+            return str(v)          # what the float round trip below gives for an integer a float holds exactly
         if isinstance(v, (int, float, Jet)):
             number = jets.value(v)
             return str(int(number)) if number.is_integer() else str(number)
@@ -423,6 +479,35 @@ def _call(c: m.Call, ctx: Context) -> tuple[Fn, bool]:
         n_vars = info.n_vars
         head = ("dist", info.key, info.arity)
 
+        if n_vars == 1 and len(fns) <= 3:   # p(x), p(x | y), p(x | y, z): the common shapes, without slicing
+            count = len(fns)
+            f0 = fns[0]
+            f1 = fns[1] if count > 1 else None
+            f2 = fns[2] if count > 2 else None
+
+            def conditional(ev: Any, env: Env) -> Any:
+                b = ev.budget - 1
+                ev.budget = b
+                if b < 0:
+                    _exhausted()
+                x = f0(ev, env)
+                if count == 2:
+                    y = f1(ev, env)   # type: ignore[misc]
+                    given: tuple = (y,) if type(y) is not Jet else (("jet", id(y)),)
+                elif count == 3:
+                    y = f1(ev, env)   # type: ignore[misc]
+                    z = f2(ev, env)   # type: ignore[misc]
+                    given = (y, z) if type(y) is not Jet and type(z) is not Jet else _cache_key([y, z])
+                else:
+                    given = ()
+                table = ev.tables.get(head + (given,))
+                if table is not None:
+                    value = table.get((x,) if type(x) is not Jet else (("jet", id(x)),), _MISSING)
+                    if value is not _MISSING:
+                        return value
+                return ev._probability(info, [x, y] if count == 2 else [x, y, z] if count == 3 else [x])
+            return conditional, True
+
         def probability(ev: Any, env: Env) -> Any:
             b = ev.budget - 1
             ev.budget = b
@@ -438,12 +523,33 @@ def _call(c: m.Call, ctx: Context) -> tuple[Fn, bool]:
             return ev._probability(info, args)
         return probability, True
 
+    fun_head = ("fun", info.key, info.arity)
+    depends = sorted(info.depends)
+
     def function(ev: Any, env: Env) -> Any:
         b = ev.budget - 1
         ev.budget = b
         if b < 0:
             _exhausted()
-        return ev._function(info, arguments(ev, env), canon)
+        args = arguments(ev, env)
+        # Calls._function's table, found directly when every argument is an element or a trajectory (its
+        # only real inputs are then the parameters it depends on, so its key is the arguments)
+        for a in args:
+            if type(a) is not Elem and type(a) is not Traj:
+                return ev._function(info, args, canon)
+        values = ev.param_values
+        if all(p in values for p in depends):
+            key = fun_head + (tuple(args),)
+            hit = ev.tables.get(key, _MISSING)
+            if hit is not _MISSING:
+                return hit
+            shared = ev.shared
+            if shared is not None:
+                hit = shared.get(key, _MISSING)
+                if hit is not _MISSING:
+                    ev.tables[key] = hit
+                    return hit
+        return ev._function(info, args, canon)
     return function, True
 
 
@@ -485,8 +591,38 @@ def _enumerated(method: str) -> Callable[[Any, Context], tuple[Fn, bool]]:
     return build
 
 
+def _lazy(e: m.Expr | None, ctx: Context, which: int) -> Callable[[], Fn]:
+    """``closures(e, ctx)[which]``, compiled at the first call: the tree walk reaches a bound or a body
+    only when it evaluates it, so an error in compiling one is met no earlier here."""
+    held: list[Fn] = []
+
+    def get() -> Fn:
+        if not held:
+            assert e is not None
+            held.append(closures(e, ctx)[which])
+        return held[0]
+    return get
+
+
+def _bigop(b: m.BigOp, ctx: Context) -> tuple[Fn, bool]:
+    """A sum or product: ``Evaluator.bigop`` with its bounds' and body's closures and its index's trajectory
+    component settled here, once (``Enumeration._component`` reads the context and the node only)."""
+    parts: list[Any] = []
+
+    def enumerate_(ev: Any, env: Env) -> Any:
+        b_ = ev.budget - 1
+        ev.budget = b_
+        if b_ < 0:
+            _exhausted()
+        if not parts:
+            parts.extend((_lazy(b.lower, ctx, 0), _lazy(b.upper, ctx, 0), _lazy(b.body, ctx, 1),
+                          ev._component(b.index, env)))
+        return ev.bigop(b, env, parts)
+    return enumerate_, True
+
+
 _BUILDERS: dict[type, Callable[[Any, Context], tuple[Fn, bool]]] = {
     m.Num: _num, m.Add: _add, m.Sub: _sub, m.Mul: _mul, m.Div: _div, m.Neg: _neg, m.Pow: _pow, m.Func: _func,
-    m.Grad: _grad, m.Size: _size, m.Name: _name, m.Call: _call, m.BigOp: _enumerated("bigop"),
+    m.Grad: _grad, m.Size: _size, m.Name: _name, m.Call: _call, m.BigOp: _bigop,
     m.Expect: _enumerated("expect"),
 }

@@ -113,11 +113,22 @@ class Enumeration:
 
     # ------------------------------------------------------------ big operators
 
-    def bigop(self, b: m.BigOp, env: Env) -> jets.Value:
+    def bigop(self, b: m.BigOp, env: Env, compiled: Any = None) -> jets.Value:
+        """A sum or product, term by term.  ``compiled`` (from ``compiled``): the closures of its bounds and
+        body and the index's trajectory component, settled once per node instead of at every evaluation."""
         index = b.index.key()
+        if compiled is not None:
+            lower, upper, body_of, component = compiled
+        else:
+            lower = upper = body_of = None
+            component = self._component(b.index, env)
         if b.lower is not None:
-            lo = self.index(b.lower, env)
-            hi = self.index(b.upper, env) if b.upper is not None else lo
+            if lower is None:
+                lo = self.index(b.lower, env)
+                hi = self.index(b.upper, env) if b.upper is not None else lo
+            else:
+                lo = self.whole(lower()(self, env), b.lower)   # type: ignore[attr-defined]
+                hi = self.whole(upper()(self, env), b.upper) if b.upper is not None else lo  # type: ignore[attr-defined]
             if hi - lo + 1 > MAX_TERMS:
                 raise Unsupported(f"a sum of {hi - lo + 1} terms is too long to enumerate")
             values: list[Any] = list(range(lo, hi + 1))
@@ -129,15 +140,18 @@ class Enumeration:
         if len(values) > MAX_TERMS:
             raise Unsupported("too many terms to enumerate")
         acc: jets.Value = 0.0 if b.kind == "sum" else 1.0
-        component = self._component(b.index, env)
-        body = self.real_fn(b.body)  # type: ignore[attr-defined]
+        body = self.real_fn(b.body) if body_of is None else body_of()  # type: ignore[attr-defined]
         is_sum = b.kind == "sum"
+        # (the outermost sums only: a term inside a term being noted changes with it; a term's own trace
+        # is closed again by the time it returns, so this holds for every term)
+        memo = self.term_memo if self.trace is None else None  # type: ignore[attr-defined]
+        bindings, traj = env.bindings, env.traj
         for v in values:
-            inner = env.bind(index, v)
+            inner_bindings = dict(bindings)   # env.bind(index, v), inline
+            inner_bindings[index] = v
+            inner = Env(inner_bindings, v if type(v) is Traj else traj)
             if component is not None:  # sum_{s_0}: the trajectory whose state 0 is v
                 inner = self._with_component(inner, component, v)
-            # (the outermost sums only: a term inside a term being noted changes with it)
-            memo = self.term_memo if self.trace is None else None  # type: ignore[attr-defined]
             ek = env_key(inner) if memo is not None else None
             if ek is None:
                 term = body(self, inner)

@@ -119,6 +119,13 @@ class Evaluator(Calls, Enumeration):
         return v
 
     def free_traj(self, key: str) -> Traj:
+        free = self.free
+        if key in free:   # ``_free`` on a drawn trajectory, without making the function that draws one
+            v = free[key]
+            if self.trace is not None:
+                note(self, key, v, True)
+            return v
+
         def make() -> Traj:
             # as long as the trajectory distribution's, plus one step (so an off-by-one index has a value)
             shape = self.trajectory_schema()
@@ -161,7 +168,12 @@ class Evaluator(Calls, Enumeration):
         return handler(self, e, env)
 
     def index(self, e: m.Expr, env: Env) -> int:
-        v = self.eval(e, env)
+        return self.whole(self.eval(e, env), e)
+
+    def whole(self, v: Any, e: m.Expr) -> int:
+        """``v``, the value of ``e``, as a whole number (a bound or an index), else Unsupported."""
+        if type(v) is int:
+            return v
         if isinstance(v, jets.Jet):
             v = jets.value(v)
         if isinstance(v, float) and v.is_integer():

@@ -56,7 +56,19 @@ def _split(a: Value, b: Value) -> tuple[int, list[Value], list[Value]] | None:
     return b.var, [a], b.c
 
 
+def _floats(c: list[Value]) -> bool:
+    for x in c:
+        if type(x) is not float:
+            return False
+    return True
+
+
 def add(a: Value, b: Value) -> Value:
+    if type(a) is Jet and type(b) is Jet and a.var == b.var:
+        ca, cb = a.c, b.c
+        if len(ca) > 1 and len(cb) > 1 and _floats(ca) and _floats(cb):
+            # two jets of one parameter with plain coefficients: the general case below, term by term
+            return _jet(a.var, [x + y for x, y in zip(ca, cb)])
     s = _split(a, b)
     if s is None:
         return a + b  # type: ignore[operator]
@@ -92,6 +104,18 @@ def mul(a: Value, b: Value) -> Value:
         if len(c) == 1:
             return mul(a, c[0])
         return Jet(b.var, [a * x if type(x) is not Jet else mul(a, x) for x in c])
+    if type(a) is Jet and type(b) is Jet and a.var == b.var:
+        ca, cb = a.c, b.c
+        if len(ca) > 1 and len(cb) > 1 and _floats(ca) and _floats(cb):
+            # two jets of one parameter with plain coefficients: the Cauchy product below, with the same
+            # operations in the same order (each coefficient summed from 0.0, lowest j first)
+            out0: list[Value] = []
+            for k in range(min(len(ca), len(cb))):
+                total = 0.0
+                for j in range(k + 1):
+                    total = total + ca[j] * cb[k - j]
+                out0.append(total)
+            return _jet(a.var, out0)
     s = _split(a, b)
     if s is None:
         return a * b  # type: ignore[operator]

@@ -9,6 +9,7 @@ assumptions, not proofs), and only ``=`` lemmas.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -179,7 +180,23 @@ def prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozense
     always-on BASE) are used, and a cited lemma may rewrite one side.  A proof of
     the step just proved (the same expressions) reuses its translation, and, when
     the cited rules switch on everything its normalization used, its proof.
+
+    The cyclic garbage collector is paused meanwhile (as during the falsifier's ``compare``): a long proof
+    allocates tens of thousands of sympy objects, and each collection they trigger would scan the whole
+    heap (sympy's caches included); it runs again as before when the proof ends, and collects whatever
+    cycles the proof left then.
     """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _prove(lhs, rhs, relation, ctx, rules)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _prove(lhs: m.Expr, rhs: m.Expr, relation: str, ctx: Context, rules: frozenset[str] | None) -> Proof:
+    """``prove`` with the collector paused."""
     if relation not in ("=", "≈", "≤", "≥", "<", ">"):
         return Proof(False, "unsupported relation")
     step = _step(lhs, rhs, ctx)

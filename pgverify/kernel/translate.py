@@ -88,6 +88,10 @@ class _Symbols:
         self.sizes: dict[str, sp.Symbol] = {}
         self._functions: dict[tuple, UndefinedFunction] = {}
         self._building: set[tuple] = set()
+        # calls of declared functions and distributions on plain arguments, translated once per scope: the
+        # same π_θ(a_t | s_t) on both sides of a step (hundreds of times in a long product) is one sympy
+        # object, built once, however small sympy's own cache is
+        self._calls: dict[tuple, sp.Expr] = {}
 
     def top(self) -> Scope:
         return Scope({}, self.free_traj)
@@ -373,6 +377,11 @@ class Translator(_BigOperators):
                 return sp.Pow(self.expr(b, scope), self.expr(x, scope))
             case m.Func(name=f, arg=a):
                 inner = self.expr(a, scope)
+                if f == "log" and isinstance(inner, AppliedUndef):
+                    # what sympy's log would evaluate to (nothing simplifies the log of an opaque function's
+                    # value), without its search for a factor of i in the argument, which was most of the
+                    # cost of translating a sum of hundreds of log-probabilities
+                    return sp.log(inner, evaluate=False)
                 return {"log": sp.log, "exp": sp.exp}.get(f, sp.sqrt)(inner)
             case m.Grad(param=p, operand=o):
                 if p not in self.params:
@@ -451,6 +460,17 @@ class Translator(_BigOperators):
 
     def call(self, c: m.Call, scope: Scope) -> sp.Expr:
         canon, info = self.ctx.resolve_call(c)
+        if info.kind == "def" or not all(_plain(a) for a in canon.all_args):
+            return self._call(canon, info, scope)
+        # a plain call's translation depends on the call and the scope's bindings only (no fresh dummy, no
+        # definition's template), so one translation serves every occurrence under the same bindings
+        memo = (canon, tuple(scope.bindings.items()), scope.traj)
+        hit = self._calls.get(memo)
+        if hit is None:
+            hit = self._calls[memo] = self._call(canon, info, scope)
+        return hit
+
+    def _call(self, canon: m.Call, info: FunctionInfo, scope: Scope) -> sp.Expr:
         key, arity = canon.func.key(), len(canon.all_args)
         if any(isinstance(a, m.Placeholder) for a in canon.all_args):
             raise Unsupported("a '·' placeholder outside an expectation's distribution")
@@ -470,15 +490,35 @@ class Translator(_BigOperators):
         return self.expr(e, scope), REAL
 
 
+def _plain(e: m.Expr) -> bool:
+    """A name or number, or arithmetic of them (``s_t``, ``s_{t+1}``, ``x^{(i)}``, ``2``): what translates
+    without a definition, a call or a bound variable of its own."""
+    if isinstance(e, m.Num):
+        return True
+    if isinstance(e, m.Name):
+        return all(_plain(s) for s in e.sub) and (e.sample is None or _plain(e.sample))
+    if isinstance(e, (m.Add, m.Sub, m.Mul)):
+        return _plain(e.left) and _plain(e.right)
+    if isinstance(e, m.Neg):
+        return _plain(e.operand)
+    return False
+
+
 def _terms(e: m.Expr) -> list[tuple[int, m.Expr]]:
-    """The terms of a sum or difference with their signs, left to right (without recursion on the left
-    spine, where a long sum nests)."""
+    """The terms of a sum or difference with their signs, left to right, without recursion: a long sum
+    nests along its left spine as written, and in a balanced tree once regrouped (``syntax.pgv.builder``);
+    a sum that is itself a term (not subtracted) is opened too, as sympy would flatten it into the outer sum,
+    so the whole chain is one ``sp.Add`` call instead of one per subtree."""
     out: list[tuple[int, m.Expr]] = []
-    while isinstance(e, (m.Add, m.Sub)):
-        out.append((1 if isinstance(e, m.Add) else -1, e.right))
-        e = e.left
-    out.append((1, e))
-    return out[::-1]
+    stack: list[tuple[int, m.Expr]] = [(1, e)]
+    while stack:
+        sign, node = stack.pop()
+        if sign > 0 and isinstance(node, (m.Add, m.Sub)):
+            stack.append((1 if isinstance(node, m.Add) else -1, node.right))   # popped after the left side
+            stack.append((1, node.left))
+        else:
+            out.append((sign, node))
+    return out
 
 
 def positive_by_declaration(e: m.Expr, ctx: Context) -> bool:
