@@ -32,6 +32,17 @@ def test_the_cli_module_loads_neither_typer_nor_a_renderer_nor_sympy() -> None:
         assert module not in loaded, module
 
 
+def test_a_pgv_file_is_read_without_the_latex_front_end_or_the_notes_assembly() -> None:
+    loaded = _imported("from pgverify.readers import read_text\n"
+                       "source, _ = read_text('param x\\nclaim x + x = 2 x   by algebra  # pgverify: ignore\\n', 'a.pgv')\n"
+                       "assert len(source.derivations) == 1 and len(source.suppressions) == 1")
+    for module in ("pgverify.syntax.latex", "pgverify.readers.base", "pgverify.readers.notes_state"):
+        assert module not in loaded, module
+    assert "pgverify.readers.texts" in loaded
+    notes = _imported("from pgverify.readers import read_text\nread_text('$$x = x$$\\n', 'a.md')")
+    assert "pgverify.readers.base" in notes   # a note still needs them
+
+
 def test_the_renderers_load_when_looked_up() -> None:
     loaded = _imported("from pgverify.render import RENDERERS\nassert 'html' in RENDERERS and 'pdf' not in RENDERERS"
                        "\nRENDERERS['json']")

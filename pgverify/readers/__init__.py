@@ -53,7 +53,7 @@ def _read_pgv(source: str, path: str, options: ReadOptions) -> tuple[m.SourceFil
     from dataclasses import replace
 
     from ..syntax import parse_source   # here, not at the top: the parser is not needed to choose a reader
-    from .base import Text, ignore_problems, pgv_ignores, pgv_rows, suppressions
+    from .texts import Text, ignore_problems, pgv_ignores, pgv_rows, suppressions
 
     parsed = parse_source(source, path)
     text = Text(source)
@@ -111,7 +111,7 @@ def supported(path: str | Path) -> bool:
 def read_text(source: str, path: str | Path, options: ReadOptions = DEFAULT
               ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
     """Read text as the file ``path`` would be read (by its extension); returns the file and the skips."""
-    from .base import unify_line_breaks
+    from .texts import unify_line_breaks
 
     source = source.removeprefix("\ufeff")
     surrogate = _SURROGATE.search(source)
