@@ -139,31 +139,12 @@ def goal_key(derivation: m.Derivation, verdicts: list[tuple[str, str]], ctx_key:
 
 def encode(value: Any) -> Any:
     """Plain data to JSON that keeps tuples apart from lists (a renderer may tell them apart)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    if isinstance(value, tuple):
-        return {"tuple": [encode(v) for v in value]}
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"dict": [[k, encode(v)] for k, v in value.items()]}
-    raise TypeError(f"not plain data: {type(value).__name__}")
+    return _pack(value, {})
 
 
 def decode(value: Any) -> Any:
     """The inverse of :func:`encode` (raises ValueError on anything it could not have written)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if isinstance(value, dict) and len(value) == 1:
-        if isinstance(value.get("tuple"), list):
-            return tuple(decode(v) for v in value["tuple"])
-        if isinstance(value.get("dict"), list):
-            pairs = value["dict"]
-            if all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
-                return {k: decode(v) for k, v in pairs}
-    raise ValueError("not a cache record")
+    return _unpack(value, {})
 
 
 _STEP_FIELDS = [f for f in dataclasses.fields(StepResult) if f.compare and f.name not in ("line", "column", "text")]
@@ -228,44 +209,55 @@ def _kept_fields(cls: type) -> list[str]:
 
 def pack(value: Any) -> Any:
     """A file outcome (or any value built of :data:`_RECORDS` and plain data) as JSON data."""
+    return _pack(value, _RECORDS)
+
+
+def unpack(value: Any) -> Any:
+    """The inverse of :func:`pack`; raises ValueError on anything it could not have written."""
+    return _unpack(value, _RECORDS)
+
+
+def _pack(value: Any, records: dict[str, type]) -> Any:
+    """``value`` as JSON data: plain data, and dataclasses of ``records`` (none for a step's record)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
-        if _RECORDS.get(cls.__name__) is not cls:
+        if records.get(cls.__name__) is not cls:
             raise TypeError(f"not a record: {cls.__name__}")
-        return {"record": [cls.__name__, [[name, pack(getattr(value, name))] for name in _kept_fields(cls)]]}
+        return {"record": [cls.__name__, [[name, _pack(getattr(value, name), records)]
+                                          for name in _kept_fields(cls)]]}
     if isinstance(value, list):
-        return [pack(v) for v in value]
+        return [_pack(v, records) for v in value]
     if isinstance(value, tuple):
-        return {"tuple": [pack(v) for v in value]}
+        return {"tuple": [_pack(v, records) for v in value]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"dict": [[k, pack(v)] for k, v in value.items()]}
+        return {"dict": [[k, _pack(v, records)] for k, v in value.items()]}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f"not plain data: {type(value).__name__}")
 
 
-def unpack(value: Any) -> Any:
-    """The inverse of :func:`pack`; raises ValueError on anything it could not have written."""
+def _unpack(value: Any, records: dict[str, type]) -> Any:
+    """The inverse of :func:`_pack` with the same ``records``; raises ValueError on anything else."""
     if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("record"), list):
         name, fields = value["record"] if len(value["record"]) == 2 else (None, None)
-        cls = _RECORDS.get(name) if isinstance(name, str) else None
+        cls = records.get(name) if isinstance(name, str) else None
         if cls is None or not isinstance(fields, list) or \
                 not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in fields) or \
                 [p[0] for p in fields] != _kept_fields(cls):
             raise ValueError("not a cache record")
         try:
-            return cls(**{k: unpack(v) for k, v in fields})
+            return cls(**{k: _unpack(v, records) for k, v in fields})
         except TypeError:
             raise ValueError("not a cache record") from None
     if isinstance(value, list):
-        return [unpack(v) for v in value]
+        return [_unpack(v, records) for v in value]
     if isinstance(value, dict) and len(value) == 1:
         if isinstance(value.get("tuple"), list):
-            return tuple(unpack(v) for v in value["tuple"])
+            return tuple(_unpack(v, records) for v in value["tuple"])
         if isinstance(value.get("dict"), list):
             pairs = value["dict"]
             if all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
-                return {k: unpack(v) for k, v in pairs}
+                return {k: _unpack(v, records) for k, v in pairs}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise ValueError("not a cache record")

@@ -452,14 +452,14 @@ def test_a_step_the_class_shares_is_checked_once_and_served_to_the_others(tmp_pa
     options = GradeOptions(time_limit=60, cache_dir=None)
     alice = (DECOMPOSITION / "alice.pgv").read_bytes()
     respaced = alice.replace(b" | ", b"|").replace(b" + ", b"  +  ")   # the same steps, other text
-    shared = SharedResults(tmp_path / "shared")
+    shared = SharedResults(tmp_path / "store")
     first = grade_submission(assignment, "alice.pgv", alice, options, shared=shared)
     assert shared.misses and not shared.hits
 
     def broken(*args, **kwargs):
         raise RuntimeError("a shared step was checked again")
     monkeypatch.setattr(checker, "check_step", broken)   # the step workers fork with it
-    again = SharedResults(tmp_path / "shared")          # another worker: it reads what the first one wrote
+    again = SharedResults(tmp_path / "store")          # another worker: it reads what the first one wrote
     second = grade_submission(assignment, "alice2.pgv", respaced, options, shared=again)
     assert again.hits and not again.misses
     assert [s["verdict"] for s in second["steps"]] == [s["verdict"] for s in first["steps"]] == ["proved"] * 3
