@@ -34,6 +34,7 @@ the output does not depend on ``--jobs`` or on the order results arrive in.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -137,9 +138,11 @@ def grade_class(assignment: Assignment, submissions: list[Submission], options: 
 
     # the steps (and comparisons) the class has in common are checked once: the workers share their results
     # through a directory of records, the cache's when there is one, else one that lasts only this run
-    with tempfile.TemporaryDirectory(prefix="pgverify-grade-") as scratch:
+    folder = tempfile.TemporaryDirectory(prefix="pgverify-grade-") if options.cache_dir is None \
+        else contextlib.nullcontext(str(options.cache_dir))
+    with folder as directory:
         # each forked worker has its own copy of the store, and keeps in it what it has read
-        shared = SharedResults(options.cache_dir if options.cache_dir is not None else Path(scratch))
+        shared = SharedResults(Path(directory))
         jobs = [lambda s=submissions[i]: _in_worker(assignment, s, options, solution, parent, shared)
                 for i in pending]
         run_jobs(jobs, options.time_limit, options.jobs or default_workers(), on_result=arrived)
