@@ -546,11 +546,22 @@ def _prepare(source: m.SourceFile, keyed: bool) -> tuple[m.SourceFile, list[m.Sy
     contexts: list[Context] = []
     keys: list[str] = []
     stated = hashlib.sha256(b"lemmas stated so far")
+    shared: tuple[Any, Context, str] | None = None   # (declarations, context, key) of the derivation before
     for d in source.derivations:
-        ctx = build_context(source.declarations, d.declarations, lemmas, errors)   # (which copies the lemmas)
-        contexts.append(ctx)
-        keys.append(context_key(replace(ctx, lemmas={})) + ":" + stated.hexdigest() if keyed else "")
+        if shared is not None and d.declarations is shared[0]:
+            # the same declarations (the very tuple: the same spans, so the same errors) and no lemma since:
+            # the same context, built, keyed and reported once.  A note of a thousand blocks under one
+            # preamble held a thousand equal contexts (44x the file's size), and each step built the
+            # evaluator's tables again; a context's caches hold their nodes, so sharing one is safe
+            contexts.append(shared[1])
+            keys.append(shared[2])
+        else:
+            ctx = build_context(source.declarations, d.declarations, lemmas, errors)   # (which copies the lemmas)
+            contexts.append(ctx)
+            keys.append(context_key(replace(ctx, lemmas={})) + ":" + stated.hexdigest() if keyed else "")
+            shared = d.declarations, ctx, keys[-1]
         if d.lemma and d.goal is not None:
+            shared = None   # the lemmas change: the next derivation has a context of its own
             lemmas[d.lemma] = (d.goal.lhs, d.goal.relation, d.goal.rhs)
             if keyed:
                 for part in (d.lemma, canonical(lemmas[d.lemma])):

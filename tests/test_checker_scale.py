@@ -1,12 +1,15 @@
 """A file of many derivations costs what its derivations cost: nothing done per derivation grows with the file.
 
 Timings are in bench/run.py (*growth*); these tests check the work itself: each lemma is written into the
-cache keys once (not once per later derivation), and the keys still tell apart every scope of lemmas.
+cache keys once (not once per later derivation), and the keys still tell apart every scope of lemmas; the
+derivations under the same declarations share one context (built once, not once per derivation).
 """
 
 from __future__ import annotations
 
 from pgverify import checker
+from pgverify.readers import read_text
+from pgverify.readers.options import ReadOptions
 from pgverify.checkcache import canonical
 from pgverify.semantics import Context
 from pgverify.syntax import parse_source
@@ -63,3 +66,51 @@ def test_the_keys_tell_the_declarations_apart() -> None:
     assert _keys(text) != _keys(text.replace("param x, y", "param x, y, z"))
     assert canonical(parse_source(text, "a.pgv").derivations[0].goal) == \
         canonical(parse_source("\n\n" + text, "b.pgv").derivations[0].goal)   # positions play no part
+
+
+def test_derivations_under_the_same_declarations_share_one_context(monkeypatch) -> None:
+    built: list[object] = []
+    real_build = checker.build_context
+
+    def counting_build(*args, **kwargs):
+        built.append(args)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(checker, "build_context", counting_build)
+    blocks = "".join(f"\n<!-- pgverify -->\n$$\n(x + {i})^2 = x^2 + {2 * i} x + {i * i}\n$$\n" for i in range(30))
+    source, _ = read_text("<!-- pgverify: param x -->\n" + blocks, "notes.md", ReadOptions())
+    assert len(source.derivations) == 30
+    _, errors, contexts, keys = checker._prepare(source, keyed=True)
+    assert len(built) == 1 and len({id(c) for c in contexts}) == 1 and len(set(keys)) == 1
+    assert not errors
+    result = checker.check_source(source, checker.Options(in_process=True))
+    assert [s.verdict for d in result.derivations for s in d.steps] == ["proved"] * 30
+
+
+def test_a_lemma_or_declarations_of_its_own_give_a_derivation_its_own_context() -> None:
+    text = ("param x, y\n"
+            "\nderivation \"a\"\n    x y\n  = y x   by algebra\n"
+            "\nlemma l: (x + 1) y = x y + y\n    (x + 1) y\n  = x y + y   by algebra\n"
+            "\nderivation \"b\"\n    x y\n  = y x   by algebra\n"
+            "\nderivation \"c\"\n    x y\n  = y x   by algebra\n"
+            "\nderivation \"d\"\n  param z\n    x z\n  = z x   by algebra\n"
+            "\nderivation \"e\"\n  param z\n    x z\n  = z x   by algebra\n")
+    source = parse_source(text, "scopes.pgv")
+    assert not source.errors, source.errors
+    _, _, contexts, keys = checker._prepare(source, keyed=True)
+    a, lemma, b, c, d, e = contexts
+    assert lemma is a                        # the lemma's own derivation sees no lemma yet
+    assert b is not a and "l" in b.lemmas and "l" not in a.lemmas
+    assert c is b                            # nothing changed between b and c
+    assert d is not c and e is not d         # each states declarations of its own (own spans, own errors)
+    assert "z" in d.params and "z" not in c.params
+    assert keys[4] == keys[5] != keys[3]     # equal declarations still give equal keys
+
+
+def test_a_malformed_declaration_of_each_derivation_is_reported_at_its_own_line() -> None:
+    text = ("param x\n"
+            "\nderivation \"a\"\n  use nothing\n    x\n  = x   by algebra\n"
+            "\nderivation \"b\"\n  use nothing\n    x\n  = x   by algebra\n")
+    source = parse_source(text, "errors.pgv")
+    _, errors, _, _ = checker._prepare(source, keyed=False)
+    assert [e.span.line for e in errors] == [4, 9]
