@@ -8,6 +8,8 @@
   large for a float) it must agree with the tree walk in values, draws and budget (``test_compiled``).
 * The kernel translates a long sum in one ``sp.Add`` and a repeated call once per scope: the sides
   must come out as sympy builds them term by term, and long products must still be proved.
+* The kernel's undefined functions keep their hash (sympy computes it at every use): the same value,
+  and the same equality, as the function ``sp.Function`` makes, either way round.
 """
 
 from __future__ import annotations
@@ -139,3 +141,29 @@ def test_a_long_product_is_still_proved(n: int) -> None:
     wrong = " + ".join(f"∇_θ log π_θ(a_{i} | s_{i})" for i in range(n - 1))
     step, ctx = _sides(f"use rl\nclaim ∇_θ log({product}) = {wrong}\n")
     assert check_step(step, ctx, Options(time_limit=30.0)).verdict != "proved"
+
+
+@pytest.mark.parametrize("assumptions", [{}, {"real": True}, {"positive": True}])
+def test_a_kernel_function_is_sympys_function_with_its_hash_kept(assumptions) -> None:
+    from pgverify.kernel.translate import _Function
+
+    ours, theirs = _Function("π_θ", **assumptions), sp.Function("π_θ", **assumptions)
+    x, y = sp.symbols("x y")
+    assert ours == theirs and theirs == ours and not ours != theirs and hash(ours) == hash(theirs)
+    assert ours(x, y) == theirs(x, y) and hash(ours(x, y)) == hash(theirs(x, y))
+    assert len({ours: 1, theirs: 2}) == 1
+    for other in (_Function("π_β", **assumptions), sp.Function("π_β", **assumptions),
+                  sp.Function("π_θ", integer=True)):
+        assert ours != other and other != ours
+    assert ours(x).is_real == theirs(x).is_real and ours(x).is_positive == theirs(x).is_positive
+    assert sp.diff(ours(x) ** 2, x) == sp.diff(theirs(x) ** 2, x)
+
+
+def test_the_translator_makes_kernel_functions() -> None:
+    from pgverify.kernel.translate import _Function
+
+    source = parse_source("use rl\nclaim ∇_θ log π_θ(a_0 | s_0) = ∇_θ log π_θ(a_0 | s_0)\n", "f.pgv")
+    ctx = build_context(source.declarations, source.derivations[0].declarations, {})
+    side = Translator(ctx).side(source.derivations[0].steps[0].expr)
+    functions = {type(a) for a in sp.preorder_traversal(side) if isinstance(a, sp.core.function.AppliedUndef)}
+    assert functions and all(isinstance(f, _Function) for f in functions)

@@ -41,6 +41,33 @@ from .terms import Grad, Product, Sum, Unsupported, Weight, canon, is_positive
 
 __all__ = ["DefTemplate", "Scope", "Translator", "positive_by_declaration"]
 
+
+class _Function(UndefinedFunction):
+    """sympy's undefined function (what ``sp.Function(name, **assumptions)`` makes), its hash computed once.
+
+    sympy computes an undefined function's hash from its class key at every use, about 3 µs: every
+    expression built over an application looks its type's postprocessors up, hashing the function twice,
+    about 150,000 times for the steps of proofs/ (a tenth of their time).  The hash is sympy's own value,
+    kept, and equality is sympy's own test, made symmetric: a function ``sp.Function`` makes with the same
+    name and assumptions is equal to this one, either way round, and has the same hash.
+    """
+
+    def __new__(mcl, name, bases=(AppliedUndef,), __dict__=None, **kwargs):  # noqa: N804 - sympy's signature
+        function = super().__new__(mcl, name, bases, __dict__, **kwargs)
+        function._pgverify_hash = UndefinedFunction.__hash__(function)
+        return function
+
+    def __hash__(self) -> int:
+        return self._pgverify_hash
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, UndefinedFunction) and self.class_key() == other.class_key()
+                and self._kwargs == other._kwargs)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
 @dataclass(frozen=True)
 class Scope:
     """Bound names (key → (sympy value, domain)) and the current trajectory."""
@@ -113,7 +140,7 @@ class _Symbols:
     def function(self, name: str, **assumptions) -> UndefinedFunction:
         key = (name, tuple(sorted(assumptions.items())))
         if key not in self._functions:
-            self._functions[key] = sp.Function(name, **assumptions)
+            self._functions[key] = _Function(name, **assumptions)
         return self._functions[key]
 
     @staticmethod
@@ -182,7 +209,7 @@ class _Definitions(_Symbols):
         label = name if len(params) <= 1 else f"{name}/{len(params)}"
         while any(f.__name__ == label for f in self.defs):
             label += "′"
-        func = sp.Function(label, **assumptions)
+        func = _Function(label, **assumptions)
         template = DefTemplate(func, dummies, extras, translated)
         if name == TRAJECTORY_DIST and self.ctx.rl and domains == (TRAJ,) and self._is_default_trajectory(template):
             template.normalized_over = TRAJ
