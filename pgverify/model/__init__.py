@@ -6,6 +6,7 @@ other module reads them.  Where to look:
 * ``expressions``  expression nodes with their spans, and ``show`` (nodes back to text)
 * ``statements``   declarations, claims and steps, derivations, the source file
 * ``lines``        a file's lines as its one text and the offsets of its lines
+* ``records``      ``@record``/``finish``: frozen dataclasses whose methods are made once per module
 * ``walk``         ``children``, ``nodes``, ``transform``: the only code that knows a node's fields;
                    ``factors`` and ``product``: a product as a list of factors and back
 """

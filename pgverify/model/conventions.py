@@ -8,13 +8,11 @@ a step is then decided under each of them (see :mod:`pgverify.open_conventions`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .pickling import quick_pickling
+from .records import finish, record
 from .statements import Definition, Statement
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OpenConventions(Statement):
     """Several ways the file's trajectories may be laid out, none of which its evidence rules out.
 
@@ -28,7 +26,7 @@ class OpenConventions(Statement):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LetterRoles(Statement):
     """Letters the notes use for the rl vocabulary's actions and states (``π_θ(y|x)``: ``(("x", "s"),
     ("y", "a"))``): a variable written with such a letter ranges over that space."""
@@ -36,6 +34,4 @@ class LetterRoles(Statement):
     roles: tuple[tuple[str, str], ...]
 
 
-# every slotted record of this module pickles through the quick pair (see model/pickling.py)
-quick_pickling(*(value for value in list(globals().values())
-                 if isinstance(value, type) and value.__module__ == __name__ and "__slots__" in vars(value)))
+finish(__name__)   # the methods of both records, made at once (see model/records.py)

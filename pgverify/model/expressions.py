@@ -8,13 +8,13 @@ can point at the source.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 
-from .pickling import quick_pickling
+from .records import finish, record
 
 
-@dataclass(frozen=True, order=True, slots=True)
+@record(order=True)
 class Span:
     """Where a node stands in its file (1-based, end exclusive)."""
 
@@ -24,25 +24,28 @@ class Span:
     end_column: int
 
 
+finish(__name__)   # Span's methods now: NOWHERE is made at once, and is every expression's default span
 NOWHERE = Span(0, 0, 0, 0)
 
 
 # --------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expr:
     """Base class of expression nodes."""
 
     span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Num(Expr):
+    """A number as written: an integer or a decimal, held exactly."""
+
     value: Fraction
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Name(Expr):
     """A variable or function name: ``s_t``, ``π_θ``, ``ρ0`` (= ``ρ_0``), ``x^{(i)}``, ``s'``.
 
@@ -81,12 +84,12 @@ class Name(Expr):
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Placeholder(Expr):
     """The ``·`` in ``π_θ(·|s)``: the variable of the enclosing expectation."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call(Expr):
     """``f(x, y)`` or ``p(x | y, z)`` / ``p(x; θ)`` (``given`` holds what is right of the bar)."""
 
@@ -99,42 +102,54 @@ class Call(Expr):
         return self.args + self.given
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Add(Expr):
+    """``left + right``."""
+
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sub(Expr):
+    """``left - right``."""
+
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mul(Expr):
+    """``left right`` or ``left * right``."""
+
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Div(Expr):
+    """``left / right``."""
+
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Neg(Expr):
+    """``-operand``."""
+
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pow(Expr):
+    """``base^exponent``."""
+
     base: Expr
     exponent: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Func(Expr):
     """A built-in function of one argument: ``log``, ``exp``, ``sqrt``."""
 
@@ -142,7 +157,7 @@ class Func(Expr):
     arg: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Grad(Expr):
     """``∇_θ X``, ``∂/∂θ X``, ``∂X/∂θ``: the derivative of ``operand`` in parameter ``param``."""
 
@@ -150,7 +165,7 @@ class Grad(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BigOp(Expr):
     """``sum``/``prod``/``int`` over an index.
 
@@ -168,7 +183,7 @@ class BigOp(Expr):
     integral: bool = False  # written int_ or ∫ (a sum over a finite space here, an integral in the notes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expect(Expr):
     """``E_{x ~ p}[body]``; ``dist`` is a name (``p``, ``π_θ``) or a call (``π_θ(·|s)``)."""
 
@@ -177,14 +192,14 @@ class Expect(Expr):
     body: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Size(Expr):
     """``|D|``, the number of samples in a data set."""
 
     name: Name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Optimum(Expr):
     """``max_π f``, ``min_x g``, ``argmax_θ J(θ)``: ``kind`` is ``max``, ``min``, ``argmax`` or ``argmin``.
 
@@ -197,7 +212,7 @@ class Optimum(Expr):
     body: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CondExpect(Expr):
     """``E[f | A]``, ``E_{x ~ p}[f | s_0 = s]``: an expectation given conditions (``given``; an equation
     ``s_0 = s`` is the call ``=(s_0, s)``).  Like :class:`Optimum`, read but never evaluated as such."""
@@ -208,7 +223,7 @@ class CondExpect(Expr):
     given: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EvalAt(Expr):
     """``\\left. f \\right|_{θ=θ_0}``: ``body`` with ``variable`` set to ``value``."""
 
@@ -217,7 +232,7 @@ class EvalAt(Expr):
     value: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Opaque(Expr):
     """A construct as written (``expr``) and what it means (``meaning``) *when* the names inside it have no
     meaning of their own in the file (no definition, declaration or vocabulary entry, and no definition
@@ -227,6 +242,9 @@ class Opaque(Expr):
     expr: Expr
     reason: str
     meaning: Expr | None = None
+
+
+finish(__name__)   # the methods of every expression node, made at once (see model/records.py)
 
 
 # --------------------------------------------------------------------------- display
@@ -296,7 +314,3 @@ def _show(e: Expr, outer: int) -> str:  # noqa: C901 - one case per node type
             return _show(x, outer)
     return "?"
 
-
-# every slotted record of this module pickles through the quick pair (see model/pickling.py)
-quick_pickling(*(value for value in list(globals().values())
-                 if isinstance(value, type) and value.__module__ == __name__ and "__slots__" in vars(value)))

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import overload
 
+from .records import finish, record
 
-@dataclass(frozen=True, eq=False, repr=False)
+
+@record(eq=False, slots=False)
 class Lines(Sequence[str]):
     """The lines of ``text`` cut at ``"\\n"`` (what ``text.split("\\n")`` gives), without a string per line.
 
@@ -77,3 +78,6 @@ class Lines(Sequence[str]):
 
     def __bool__(self) -> bool:
         return True   # "".split("\n") is [""]: a text always has one line at least
+
+
+finish(__name__)   # Lines's __init__ and frozen attributes (see model/records.py)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .expressions import NOWHERE, Call, Expr, Name, Span
-from .pickling import quick_pickling
+from .records import finish, record
 
 
 # --------------------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Justification:
     """``by rule, other-rule`` or ``by "free text"``: the cited items as written."""
 
@@ -21,81 +21,105 @@ class Justification:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Statement:
+    """Base class of the statements of a file; ``span`` says where it stands."""
+
     span: Span = field(compare=False, repr=False, kw_only=True, default=NOWHERE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Use(Statement):
+    """``use rl``: a vocabulary of names the file relies on."""
+
     vocabulary: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param(Statement):
+    """``param θ``: the parameters the file differentiates in."""
+
     names: tuple[Name, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DistDecl(Statement):
+    """``dist π_θ(a | s)``: a probability distribution and its arguments."""
+
     call: Call
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FunDecl(Statement):
+    """``fun f(x)``, or ``fun f(x) positive`` (then ``positive``)."""
+
     call: Call
     positive: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Depends(Statement):
+    """``depends … on θ``: names that depend on a parameter."""
+
     names: tuple[Name, ...]
     param: Name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Definition(Statement):
+    """``def lhs := rhs`` (or ``def lhs = rhs``)."""
+
     lhs: Expr
     rhs: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Header(Statement):
     """``derivation "title"``."""
 
     title: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Goal(Statement):
+    """``goal lhs relation rhs``: what a derivation sets out to show."""
+
     lhs: Expr
     relation: str
     rhs: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Lemma(Statement):
+    """``lemma name: lhs relation rhs``: a named result a later step may cite."""
+
     name: str
     lhs: Expr
     relation: str
     rhs: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Claim(Statement):
+    """``claim lhs relation rhs by …``: one line that states a whole step."""
+
     lhs: Expr
     relation: str
     rhs: Expr
     justification: Justification | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChainStart(Statement):
+    """The first expression of a chain."""
+
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StepLine(Statement):
+    """A line ``relation expr by …`` continuing a chain."""
+
     relation: str
     expr: Expr
     justification: Justification | None
@@ -107,7 +131,7 @@ Declaration = Use | Param | DistDecl | FunDecl | Depends | Definition
 # --------------------------------------------------------------------------- file structure
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Step:
     """One link of a chain: ``previous relation expr``.
 
@@ -123,7 +147,7 @@ class Step:
     text: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Derivation:
     """A chain (or several), with its own declarations, goal and steps."""
 
@@ -137,7 +161,7 @@ class Derivation:
     chains: tuple[tuple[Expr, Expr], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyntaxIssue:
     """A parse or declaration error, already worded."""
 
@@ -146,7 +170,7 @@ class SyntaxIssue:
     context: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppression:
     """A ``pgverify: ignore`` comment: it silences the faults reported at ``target``.
 
@@ -162,7 +186,7 @@ class Suppression:
     names: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fact:
     """What a notes file states rather than derives: a ``definition`` (``A^π(s,a) := Q^π(s,a) - V^π(s)``, an
     update rule ``θ ← θ + α g``) or an ``assumption`` (the Markov property).  Never checked as a claim."""
@@ -174,7 +198,7 @@ class Fact:
     unfolded: bool = False       # used to unfold later steps of the file
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Coverage:
     """How much of a notes file's display math was read (for the coverage line; never a silent pass)."""
 
@@ -184,7 +208,7 @@ class Coverage:
     off: int = 0                 # inside a `pgverify: off` region
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Cell:
     """A notebook cell in the file's line coordinate.
 
@@ -201,7 +225,7 @@ class Cell:
     file_lines: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     """Where to tell a user to look: ``path:line:column``, or ``path cell N line L:column`` in a notebook.
 
@@ -237,8 +261,10 @@ def locate(path: str, cells: tuple[Cell, ...], line: int, column: int = 0) -> Lo
     return Location(path, line, column, None, line)
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class SourceFile:
+    """A file as read: its declarations, derivations, errors and lines (and a notes file's facts)."""
+
     path: str
     declarations: tuple[Declaration, ...]
     derivations: tuple[Derivation, ...]
@@ -255,6 +281,4 @@ class SourceFile:
         return locate(self.path, self.cells, line, column)
 
 
-# every slotted record of this module pickles through the quick pair (see model/pickling.py)
-quick_pickling(*(value for value in list(globals().values())
-                 if isinstance(value, type) and value.__module__ == __name__ and "__slots__" in vars(value)))
+finish(__name__)   # the methods of every record of this module, made at once (see model/records.py)
