@@ -37,9 +37,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -366,6 +364,9 @@ class CheckCache:
         self._write(self._file_path(name), body)
 
     def _load(self, path: Path) -> dict[str, Any] | None:
+        # imported here, as in _write: a run without a cache directory never loads it
+        import json
+
         try:
             digest, _, text = path.read_text(encoding="utf-8").partition("\n")
             if digest != _hash(text):
@@ -378,6 +379,10 @@ class CheckCache:
         return body
 
     def _write(self, path: Path, body: dict[str, Any]) -> None:
+        # imported here, as in _load
+        import json
+        import tempfile
+
         try:
             text = json.dumps(body, ensure_ascii=False, sort_keys=True)
             self._create_root()

@@ -101,6 +101,8 @@ def collect(paths: list[Path], exclude: tuple[str, ...] = (), root: Path = Path(
 
 
 def _read_macros(paths: list[Path]) -> tuple[str, list[str]]:
+    if not paths:
+        return "", []
     from .readers.site_macros import macro_text   # LaTeX, or a site's conf.py/_config.yml/mkdocs.yml/… table
 
     texts, problems = [], []
@@ -131,9 +133,11 @@ def read_input(path: Path | None, display: str, suffix: str | None, options: rea
         if failed is not None:
             return failed, []
     seconds, memory = bounds
+    from .semantics import load_vocabulary
     from .syntax.pgv.parse import load_parser
 
     load_parser()   # built here, not in each reading worker: this process needs it too (semantics)
+    load_vocabulary()   # and the parser's states the rl vocabulary reaches, which the workers then inherit
     (outcome,) = limits.run_jobs([lambda: _read_input(display, suffix, options, data)], seconds, 1,
                                  memory=memory)
     if isinstance(outcome, tuple):
@@ -482,7 +486,9 @@ def _check_inputs(report: Report, sources: list[tuple[Path | None, str]], explic
         parsed.append((i, source, skipped))
     # every file read goes through the checker, even one without a derivation (it costs nothing there), so
     # that its outcome, kept in the cache, is the same whether the file was named or found in a directory
-    results = check_sources([source for _, source, _ in parsed], options, cache)
+    # without a cache directory (--no-cache) the checker is given no cache: it then computes no keys (whose
+    # fingerprint of pgverify's own code alone reads every one of its files)
+    results = check_sources([source for _, source, _ in parsed], options, cache if keyed else None)
     for (i, source, skipped), result in zip(parsed, results):
         result.notes = list(skipped)
         outcomes[i] = FileOutcome(result, tuple(source.suppressions),

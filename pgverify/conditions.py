@@ -11,9 +11,8 @@ The ledger never changes a verdict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import model as m
+from .model.records import finish, record
 from .rules import is_rule, rule
 from .rules.base import ASSUMED, HOLDS, VIOLATED, StepFacts
 from .semantics import Context
@@ -21,7 +20,7 @@ from .semantics import Context
 __all__ = ["ASSUMED", "HOLDS", "VIOLATED", "Condition", "ledger"]
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Condition:
     """One line of the ledger: a cited rule's condition and its status for this step."""
 
@@ -46,3 +45,6 @@ def ledger(rule_names: list[str], step: m.Step, ctx: Context, verdict: str,
             status, note = condition.check(facts)
             out.append(Condition(name, condition.text, status, note))
     return out
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

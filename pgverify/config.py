@@ -22,7 +22,6 @@ line options override it.  Keys::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +74,11 @@ def find(start: Path) -> Path | None:
                 text = pyproject.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
+            if not _may_name_pgverify(text):
+                continue
+            # imported here: a pyproject.toml that never names pgverify (most) is not parsed at all
+            import tomllib
+
             try:
                 if "pgverify" in tomllib.loads(text).get("tool", {}):
                     return pyproject
@@ -85,10 +89,19 @@ def find(start: Path) -> Path | None:
     return None
 
 
+def _may_name_pgverify(text: str) -> bool:
+    """Whether TOML ``text`` can hold a key ``pgverify``: it is written out, or a quoted key may spell it with
+    ``\\u``/``\\U`` escapes (TOML's other escapes make no letter)."""
+    return "pgverify" in text or "\\u" in text or "\\U" in text
+
+
 def load(path: Path | None) -> Config:
     """Read a configuration file (None: no configuration)."""
     if path is None:
         return Config()
+    # imported here, with a configuration to read (see find)
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:  # TOMLDecodeError, or an integer of more than 4300 digits

@@ -14,11 +14,11 @@ formats (:func:`ci_view`).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from . import model as m
+from .model.records import finish, record
 from .results import CHECKED, PROVED, DerivationResult, FileResult, StepResult
 from .report import FAULT_KINDS, IGNORED, SUPPRESSED, FaultKey, Note, Report, step_fault_kinds
 
@@ -46,6 +46,9 @@ def resolve(name: str) -> str | None:
 
 def did_you_mean(name: str) -> list[str]:
     """Up to three names close to ``name``, best first: rules (pgverify.rules.suggest), mistakes, fault kinds."""
+    # imported here: only a name that is not known needs it
+    import difflib
+
     from .rules import suggest
 
     key = name.strip().lower()
@@ -71,7 +74,7 @@ def unknown_names(names: Iterable[str]) -> list[str]:
     return messages
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Selection:
     """``select``: when not empty only faults matching one of these count; ``ignore``: faults matching one
     of these do not count.  Names are canonical (:func:`resolve`)."""
@@ -96,7 +99,7 @@ class Selection:
 # ----------------------------------------------------------------------------- faults of a file
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Fault:
     key: FaultKey
     kind: str
@@ -245,3 +248,6 @@ def merge(report: Report, silenced: dict[FaultKey, str], notes: Sequence[Note], 
     report.silenced.update(silenced)
     if notes:
         report.notes.setdefault(path, []).extend(notes)
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

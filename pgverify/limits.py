@@ -33,6 +33,7 @@ values are refused with a clear message).
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import os
@@ -46,6 +47,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+# imported here, not in each worker: a forked worker finds it loaded
+try:
+    import resource
+except ImportError:   # not a Unix: no memory limit
+    resource = None   # type: ignore[assignment]
 
 # a refuted step's diagnosis (naming the mistake) may use at most this share of the step's time limit,
 # measured from the step's start: the refutation is already certain, so the rest is kept in reserve and
@@ -286,6 +293,7 @@ class _Worker:
 
     def _spawn(self) -> None:
         parent = os.getpid()
+        _death_signal_request()   # looked up here, once: the worker inherits it
         with _FORKING:
             read_fd, write_fd = os.pipe()
             pid = os.fork()
@@ -372,24 +380,38 @@ def _write_all(fd: int, data: bytes) -> None:
 def die_with_parent(parent: int) -> None:
     """Ask the kernel to kill this process when its parent dies (Linux); elsewhere the worker checks its parent
     between jobs.  If the parent died before the request took effect, leave now."""
+    request = _death_signal_request()
+    if request is not None:
+        try:
+            request()
+        except (OSError, TypeError):
+            pass  # refused: the check between jobs remains
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+@functools.cache
+def _death_signal_request() -> Callable[[], object] | None:
+    """``prctl(PR_SET_PDEATHSIG, SIGKILL)`` ready to call, or None where there is no such call (not Linux).
+
+    Looked up once, by the parent before its first fork (:meth:`_Worker._spawn`): every worker inherits it
+    instead of loading ctypes for itself (a few ms each, a tenth of the reading worker's time)."""
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError, TypeError):
-        pass  # not Linux: the check between jobs remains
-    if os.getppid() != parent:
-        os._exit(1)
+        return None
+    PR_SET_PDEATHSIG = 1
+    return functools.partial(prctl, PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def limit_memory(mebibytes: int) -> None:
     """Limit this process's address space to ``mebibytes`` MiB (never above the hard limit); no-op where the
     platform has no such limit."""
+    if resource is None:
+        return
     try:
-        import resource
-
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = mebibytes << 20
         if hard != resource.RLIM_INFINITY:
@@ -398,5 +420,5 @@ def limit_memory(mebibytes: int) -> None:
         if soft != resource.RLIM_INFINITY:
             limit = min(limit, soft)   # a worker of a limited worker keeps the tighter limit
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, ValueError, OSError):
+    except (ValueError, OSError):
         pass

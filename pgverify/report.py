@@ -12,9 +12,10 @@ in every record) but no longer counts for the exit code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .model.records import finish, record
 from .results import CHECKED, MISMATCH, PROVED, REFUTED, UNKNOWN, UNKNOWN_RULE, DerivationResult, FileResult, StepResult
 
 SCHEMA_VERSION = 1
@@ -29,7 +30,7 @@ IGNORED, SUPPRESSED = "ignored", "suppressed"
 FaultKey = tuple[int, str]
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Note:
     """Something worth saying about a place in a file that is neither an error nor a fault."""
 
@@ -56,7 +57,7 @@ def step_fault_kinds(step: StepResult, strict: bool) -> list[str]:
     return kinds
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class Report:
     files: list[FileResult]
     strict: bool = False
@@ -250,3 +251,6 @@ def step_record(s: StepResult) -> dict[str, Any]:
         "diagnosis": s.diagnosis,
         "conditions": s.conditions,
     }
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

@@ -8,10 +8,11 @@ processes and serialize to JSON as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from . import model as m
+from .model.records import finish, record
 
 # a step's verdict; only the symbolic kernel can give PROVED
 PROVED, CHECKED, REFUTED, UNKNOWN = "proved", "checked", "refuted", "unknown"
@@ -23,7 +24,7 @@ OK, MISMATCH, UNKNOWN_RULE, UNVERIFIED, UNUSED = "ok", "mismatch", "unknown-rule
 JUSTIFICATIONS = (OK, MISMATCH, UNKNOWN_RULE, UNVERIFIED, UNUSED)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class StepResult:
     """One step's verdict, with everything a reader needs to see why."""
 
@@ -49,7 +50,7 @@ class StepResult:
     elapsed: float = field(default=0.0, compare=False)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class DerivationResult:
     """A derivation's steps and whether its goal is reached."""
 
@@ -61,7 +62,7 @@ class DerivationResult:
     lemma: str | None = None
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class FileResult:
     """One file's derivations and syntax errors."""
 
@@ -83,3 +84,6 @@ class FileResult:
     def locate(self, line: int, column: int = 0) -> m.Location:
         """Where a result's line stands for the user (a cell and a line in it, for a notebook)."""
         return m.locate(self.path, self.cells, line, column)
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

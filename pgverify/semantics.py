@@ -15,11 +15,12 @@ for, the ``Pr_θ``/``J`` defaults included), :meth:`Context.variable_domain`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import cache
 
 from . import model as m
 from .model.conventions import LetterRoles, OpenConventions
+from .model.records import finish, record
 
 TRAJECTORY_DIST = "Pr_θ"
 STATE, ACTION, TRAJ, TIME, SAMPLE_INDEX, REAL = "state", "action", "trajectory", "time", "sample", "real"
@@ -34,7 +35,7 @@ class DeclarationError(Exception):
         self.message = message
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class FunctionInfo:
     """What a function name (with its arity) stands for."""
 
@@ -49,7 +50,7 @@ class FunctionInfo:
     var_domains: tuple[str, ...] = ()          # dist: domain of each argument
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class Context:
     """Declarations in force for one derivation."""
 
@@ -297,6 +298,17 @@ def builtin_expr(text: str) -> m.Expr:
     return stmt.expr
 
 
+def load_vocabulary() -> None:
+    """Parse the rl vocabulary's own lines now (they are kept), in a process about to fork the workers that
+    read files and check steps: each worker inherits them, and with them the parts of the parser they built
+    (lark builds its lexer for each parser state on first use, and these lines reach most of the states a
+    file reaches), instead of building them again in every worker."""
+    for text in _RL_DECLARATIONS:
+        _builtin(text)
+    builtin_expr(DEFAULT_TRAJECTORY)
+    builtin_expr(DEFAULT_OBJECTIVE)
+
+
 def build_context(file_declarations: tuple[m.Declaration, ...], local: tuple[m.Declaration, ...],
                   lemmas: dict[str, tuple[m.Expr, str, m.Expr]] | None = None,
                   errors: list[m.SyntaxIssue] | None = None) -> Context:
@@ -331,3 +343,6 @@ def objective_definition(ctx: Context) -> FunctionInfo | None:
         return None
     return FunctionInfo("J", 1, "def", params=(m.Name("θ"),), body=builtin_expr(DEFAULT_OBJECTIVE),
                         depends=frozenset({"θ"}))
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

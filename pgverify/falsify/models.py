@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import struct
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, NamedTuple
 
 from .. import model as m
+from ..model.records import finish, record
 from ..semantics import ACTION, STATE
 from . import jets
 
@@ -183,7 +184,7 @@ class Shape(NamedTuple):
                 for actions in itertools.product(range(n_action_values), repeat=self.n_actions)]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FunctionRef:
     """A function named without arguments (passed to another function as a value)."""
 
@@ -207,7 +208,7 @@ def show_value(v: Any) -> str:
 # --------------------------------------------------------------------------- the model
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class Model:
     """The sizes and constants of one random finite model."""
 
@@ -327,3 +328,6 @@ class Env:
         b = dict(self.bindings)
         b[key] = val
         return Env(b, val if isinstance(val, Traj) else self.traj)
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import gc
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from .. import model as m
+from ..model.records import finish, record
 from ..semantics import Context
 from . import evaluate, jets
 from .compiled import model_tables
@@ -41,7 +41,7 @@ _MATHEMATICALLY_UNDEFINED = ("division by zero", "log of a non-positive number",
                              "a power of a non-positive number")
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class Outcome:
     """What the models said about a step."""
 
@@ -288,3 +288,6 @@ def _show_integer(v: int) -> str | int:
         return v
     exponent = math.log10(abs(v))
     return f"{'-' if v < 0 else ''}{10 ** (exponent % 1):.6f}e+{int(exponent)}"
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..model.records import finish, record
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class ReadOptions:
     """How to read notes: ``all_math`` (the default) reads every display block, marked or not (notes
     mode); ``False`` reads the marked ones only; ``macros`` is LaTeX text with ``\\newcommand``/``\\def``
@@ -15,3 +15,6 @@ class ReadOptions:
     all_math: bool = True
     macros: str = ""
     rl: bool = True
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

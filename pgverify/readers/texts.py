@@ -12,9 +12,9 @@ import dataclasses
 import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 from .. import model as m
+from ..model.records import finish, record
 from ..syntax import logical_lines
 
 Position = Callable[[int], tuple[int, int]]
@@ -133,7 +133,7 @@ def remap(obj, fn: Callable[[m.Span], m.Span]):
 # --------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     text: Text
     start: int
@@ -142,31 +142,31 @@ class Event:
         return self.text.position(self.start)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Heading(Event):
     title: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Marker(Event):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Preamble(Event):
     """Statements of the derivation language, separated by ``;`` or line breaks, in ``[start, end)``."""
 
     end: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fence(Event):
     """A block of the derivation language; ``start`` is the start of its first line."""
 
     end: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MathBlock(Event):
     """LaTeX display math in ``[start, end)``, delimiters included."""
 
@@ -176,7 +176,7 @@ class MathBlock(Event):
     inline: bool = False          # `$…$` in prose: read for definitions and for chains of two or more relations
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ignore(Event):
     """A ``pgverify: ignore[names]`` comment opening at ``start``; it silences line ``target`` of the text."""
 
@@ -339,3 +339,6 @@ def ignore_problems(ignores: Sequence[Ignore], lines: Sequence[str]) -> list[m.S
             context = lines[line - 1] + "\n" + " " * (column - 1) + "^" if 0 < line <= len(lines) else ""
             out.append(m.SyntaxIssue(m.Span(line, column, line, column + 1), event.problem, context))
     return out
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

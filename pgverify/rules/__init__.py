@@ -33,7 +33,6 @@ rules share a name or an alias under that normalization.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -364,6 +363,9 @@ def suggest(text: str, n: int = 3) -> list[str]:
     name and alias; each rule appears once, at the rank of its best spelling.
     Returns an empty list when nothing is reasonably close.
     """
+    # imported here: only a citation that names no rule needs it
+    import difflib
+
     key = normalize_rule_text(text)
     if not key or n <= 0:
         return []

@@ -14,8 +14,10 @@ from __future__ import annotations
 import importlib
 import textwrap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
+
+from ..model.records import finish, record
 
 # Kernel options a rule may switch on besides rewrites (the kernel reads them by these names).
 UNFOLD_DISTRIBUTIONS = "unfold-distributions"   # also try the normal form with normalized distributions unfolded
@@ -41,7 +43,7 @@ NODE_TYPES = frozenset({"Sum", "Product", "Grad", "Weight", "log", "call"})
 HOLDS, ASSUMED, VIOLATED = "holds", "assumed", "violated"
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class StepFacts:
     """What a side condition's predicate may look at: one step, already decided.
 
@@ -104,7 +106,7 @@ class KernelView(Protocol):
         """A sum's body distributed over ``+`` (with the algebraic comparison, powers too)."""
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Rewrite:
     """One rewrite of the kernel: ``apply(expr, kernel) -> expr | None``, an equivalence.
 
@@ -160,7 +162,7 @@ class LazyModule:
         return getattr(module, attr)
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Rule:
     """A named step that a derivation may cite with ``by name``.
 
@@ -203,7 +205,7 @@ class Rule:
     names_its_one_mistake: bool = False
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Misconception:
     """A recognisable way of getting a step wrong, as an instructor names it.
 
@@ -236,3 +238,6 @@ def pgv(text: str) -> str:
     every example in the catalogue is a well-formed file.
     """
     return textwrap.dedent(text).strip() + "\n"
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

@@ -7,10 +7,10 @@ reported ``unknown`` and every other derivation is checked as usual.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ... import model as m
+from ...model.records import finish, record
 from .errors import ParseFailure, caret
 from .lines import LogicalLine, logical_lines, physical_lines
 from .parse import parse_line
@@ -35,7 +35,7 @@ def parse_file(path: str | Path) -> m.SourceFile:
     return parse_source(source, str(path))
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Open:
     """A derivation being assembled."""
 
@@ -158,3 +158,6 @@ class _Assembler:
                 d.steps.append(m.Step(d.last, rel, expr, just, stmt.span, self._text(logical)))
                 d.chains[-1].append(expr)
                 d.last = expr
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

@@ -7,7 +7,8 @@ in ``\\``; comments become spaces, so every column stays true.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ...model.records import finish, record
 
 # the relations a step may use, as written → as meant
 RELATIONS = {"=": "=", "≈": "≈", "~=": "≈", "≤": "≤", "<=": "≤", "≥": "≥", ">=": "≥", "∝": "∝", "propto": "∝",
@@ -19,7 +20,7 @@ _LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _NEW_LINE_START = re.compile(r"\s*(?:(?:" + "|".join(KEYWORDS) + r")\b|~=|<=|>=|=|≈|≤|≥|∝|<|>)")
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class LogicalLine:
     text: str        # the joined text, comments blanked, newlines kept (so columns stay true)
     line: int        # first physical line (1-based)
@@ -83,3 +84,5 @@ def _strip_line(raw: str) -> tuple[str, int, bool]:
         text = stripped[:-1] + " "
     return text, depth, continues
 
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)
