@@ -8,7 +8,8 @@
   large for a float) it must agree with the tree walk in values, draws and budget (``test_compiled``).
 * The kernel translates a long sum in one ``sp.Add`` and a repeated call once per scope: the sides
   must come out as sympy builds them term by term, and long products must still be proved.
-* The kernel's undefined functions keep their hash (sympy computes it at every use): the same value,
+* The kernel's undefined functions keep their hash (sympy computes it at every use) and are made once per
+  process (sympy takes equal functions for the same one): the same value,
   and the same equality, as the function ``sp.Function`` makes, either way round.
 """
 
@@ -167,3 +168,13 @@ def test_the_translator_makes_kernel_functions() -> None:
     side = Translator(ctx).side(source.derivations[0].steps[0].expr)
     functions = {type(a) for a in sp.preorder_traversal(side) if isinstance(a, sp.core.function.AppliedUndef)}
     assert functions and all(isinstance(f, _Function) for f in functions)
+
+
+def test_each_kernel_function_is_made_once_per_process() -> None:
+    source = parse_source("use rl\nclaim ∇_θ log π_θ(a_0 | s_0) = ∇_θ log π_θ(a_0 | s_0)\n", "f.pgv")
+    ctx = build_context(source.declarations, source.derivations[0].declarations, {})
+    first, second = Translator(ctx), Translator(build_context(source.declarations, (), {}))
+    assert first.function("R", real=True) is second.function("R", real=True)
+    assert first.function("R", real=True) is not first.function("R", positive=True)
+    e = source.derivations[0].steps[0].expr
+    assert first.side(e) == second.side(e)   # the same sympy expression from two translators

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp  # type: ignore[import-untyped]
 from sympy.core.function import AppliedUndef, UndefinedFunction  # type: ignore[import-untyped]
@@ -66,6 +67,17 @@ class _Function(UndefinedFunction):
 
     def __ne__(self, other: object) -> bool:
         return not self == other
+
+
+@lru_cache(maxsize=4096)
+def _function(name: str, assumptions: tuple[tuple[str, bool], ...]) -> _Function:
+    """The kernel's function ``name`` with ``assumptions`` (sorted pairs), made once per process.
+
+    Making one costs about 150 µs (sympy works out its assumptions), and each step's translator made its
+    own: seven per step of the seed.  sympy takes two functions of the same name and assumptions for the
+    same function (they are equal, with the same hash), so the one made before serves every later step.
+    """
+    return _Function(name, **dict(assumptions))
 
 
 @dataclass(frozen=True)
@@ -140,7 +152,7 @@ class _Symbols:
     def function(self, name: str, **assumptions) -> UndefinedFunction:
         key = (name, tuple(sorted(assumptions.items())))
         if key not in self._functions:
-            self._functions[key] = _Function(name, **assumptions)
+            self._functions[key] = _function(*key)
         return self._functions[key]
 
     @staticmethod
@@ -209,7 +221,7 @@ class _Definitions(_Symbols):
         label = name if len(params) <= 1 else f"{name}/{len(params)}"
         while any(f.__name__ == label for f in self.defs):
             label += "′"
-        func = _Function(label, **assumptions)
+        func = _function(label, tuple(sorted(assumptions.items())))
         template = DefTemplate(func, dummies, extras, translated)
         if name == TRAJECTORY_DIST and self.ctx.rl and domains == (TRAJ,) and self._is_default_trajectory(template):
             template.normalized_over = TRAJ
