@@ -410,3 +410,21 @@ def test_what_a_record_refuses() -> None:
             def __setattr__(self, name: str, value: Any) -> None: ...
 
         finish(__name__)
+
+
+def test_every_module_of_pgverify_finishes_its_records() -> None:
+    """A module that declares records and never calls ``finish`` would leave them with object's ``__init__``."""
+    import importlib
+    import pkgutil
+
+    import pgverify
+    from pgverify.model import records
+
+    for info in pkgutil.walk_packages(pgverify.__path__, "pgverify."):
+        if info.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(info.name)
+        except ImportError:   # an optional extra that is not installed (the language server, Sphinx, …)
+            continue
+    assert not records._PENDING, sorted(records._PENDING)

@@ -125,7 +125,6 @@ class _Symbols:
         self.defs: dict[UndefinedFunction, DefTemplate] = {}
         self.dists: dict[UndefinedFunction, FunctionInfo] = {}
         self.sizes: dict[str, sp.Symbol] = {}
-        self._functions: dict[tuple, UndefinedFunction] = {}
         self._building: set[tuple] = set()
         # calls of declared functions and distributions on plain arguments, translated once per scope: the
         # same π_θ(a_t | s_t) on both sides of a step (hundreds of times in a long product) is one sympy
@@ -150,10 +149,7 @@ class _Symbols:
         return sym
 
     def function(self, name: str, **assumptions) -> UndefinedFunction:
-        key = (name, tuple(sorted(assumptions.items())))
-        if key not in self._functions:
-            self._functions[key] = _function(*key)
-        return self._functions[key]
+        return _function(name, tuple(sorted(assumptions.items())))
 
     @staticmethod
     def _assumptions(domain: str) -> dict:
