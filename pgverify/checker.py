@@ -26,6 +26,7 @@ becomes ``unknown``.  The sections below: citations, one step, goals, files.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -464,29 +465,40 @@ def check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCac
 
 
 def _check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCache | None) -> list[FileResult]:
+    """A file's derivations may be packed (``model/packed.py``), never all held unpacked: a job names its step
+    by place and unpacks it where it runs (a worker takes a derivation's steps in turn: one unpacking); in this
+    process (``in_process``) a job runs as it is made, its derivation unpacked for the loop here; the results
+    unpack a derivation again only for its goal or a step that did not finish (see ``_Head``)."""
     okey = options_key(options) if cache is not None else ""
-    files = [_prepare(source, cache is not None) for source in sources]
-
+    files: list[tuple[m.SourceFile, list[m.SyntaxIssue], list[Context], list[str], list[_Head]]] = []
     outputs: list[list[Any]] = []
     jobs: list[Any] = []
-    pending: list[tuple[int, int, str, m.Step]] = []   # (file, place, key, step) of each job
-    for f, (source, _, contexts, ctx_keys) in enumerate(files):
-        row: list[Any] = []
-        for d, ctx, ctx_key in zip(source.derivations, contexts, ctx_keys):
-            for step in d.steps:
+    ran: list[Any] | None = [] if options.in_process else None   # the jobs' outputs, when run as made
+    pending: list[tuple[int, int, str, int, int]] = []   # (file, place, key, derivation, step) of each job
+    for f, source in enumerate(sources):
+        errors, contexts, ctx_keys, heads, row = list(source.errors), [], [], [], []
+        derivations = source.derivations
+        for k, (d, ctx, ctx_key) in enumerate(_contexts(source, cache is not None, errors)):
+            contexts.append(ctx)
+            ctx_keys.append(ctx_key)
+            heads.append((d.title, d.span.line, d.lemma, len(d.steps), d.goal is not None))
+            for j, step in enumerate(d.steps):
                 key = step_key(step, ctx_key, okey) if cache is not None else ""
                 kept = step_from_record(cache.get(source.path, key), step) if cache is not None else None
                 if kept is None:
-                    pending.append((f, len(row), key, step))
-                    jobs.append(lambda step=step, ctx=ctx: check_step(step, ctx, options))
+                    pending.append((f, len(row), key, k, j))
+                    jobs.append(lambda ds=derivations, k=k, j=j, ctx=ctx: check_step(ds[k].steps[j], ctx, options))
                 row.append(kept)
+            if ran is not None:   # in this process: the derivation's jobs now, while it is unpacked
+                ran.extend(run_inline(job) for job in jobs[len(ran):])
         outputs.append(row)
-    for (f, i, key, step), output in zip(pending, _run(jobs, options)):
+        files.append((source, _unique(errors), contexts, ctx_keys, heads))
+    for (f, i, key, k, j), output in zip(pending, ran if ran is not None else _run(jobs, options)):
         # a time-out depends on how busy the machine was, not only on the step: it is never kept, so a
         # re-run on a quieter machine (or with nothing else running) can still decide the step
         decided = not isinstance(output, (TimedOut, Crashed))
         if isinstance(output, TimedOut):
-            output = _as_result(output, step, options)
+            output = _as_result(output, files[f][0].derivations[k].steps[j], options)
         outputs[f][i] = output
         if cache is not None and decided and isinstance(output, StepResult):
             cache.put(files[f][0].path, key, step_record(output))
@@ -494,14 +506,19 @@ def _check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCa
     results: list[list[DerivationResult]] = []
     goal_jobs: list[Any] = []
     goal_pending: list[tuple[DerivationResult, str, str]] = []
-    for (source, _, contexts, ctx_keys), row in zip(files, outputs):
+    for (source, _, contexts, ctx_keys, heads), row in zip(files, outputs):
         cursor = 0
         file_results: list[DerivationResult] = []
-        for d, ctx, ctx_key in zip(source.derivations, contexts, ctx_keys):
-            steps = [_as_result(output, step, options)
-                     for output, step in zip(row[cursor:cursor + len(d.steps)], d.steps)]
-            cursor += len(d.steps)
-            result = DerivationResult(d.title, d.span.line, None, "", steps, d.lemma)
+        derivations = source.derivations
+        for k, (ctx, ctx_key, (title, line, lemma, count, has_goal)) in enumerate(zip(contexts, ctx_keys, heads)):
+            done = row[cursor:cursor + count]
+            cursor += count
+            if not has_goal and all(isinstance(output, StepResult) for output in done):   # nothing to unpack for
+                file_results.append(DerivationResult(title, line, None, "", done, lemma))
+                continue
+            d = derivations[k]
+            steps = [_as_result(output, step, options) for output, step in zip(done, d.steps)]
+            result = DerivationResult(title, line, None, "", steps, lemma)
             file_results.append(result)
             try:
                 quick = goal_status(d, steps, ctx, options, quick=True)
@@ -516,7 +533,8 @@ def _check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCa
                 result.goal, result.goal_message = kept
                 continue
             goal_pending.append((result, source.path, key))
-            goal_jobs.append(lambda d=d, ctx=ctx, steps=steps: goal_status(d, steps, ctx, options))
+            goal_jobs.append(lambda ds=derivations, k=k, ctx=ctx, steps=steps:
+                             goal_status(ds[k], steps, ctx, options))
         results.append(file_results)
     for (result, name, key), status in zip(goal_pending, _run(goal_jobs, options)):
         if isinstance(status, (TimedOut, Crashed)):
@@ -530,21 +548,34 @@ def _check_sources(sources: list[m.SourceFile], options: Options, cache: CheckCa
             cache.save(name)
     return [FileResult(source.path, errors, derivations, source.lines, cells=source.cells,
                        facts=list(source.facts), coverage=source.coverage, warnings=list(source.warnings))
-            for (source, errors, _, _), derivations in zip(files, results)]
+            for (source, errors, _, _, _), derivations in zip(files, results)]
+
+
+_Head = tuple[str, int, str | None, int, bool]   # a derivation's title, line, lemma, steps, whether it has a goal
 
 
 def _prepare(source: m.SourceFile, keyed: bool) -> tuple[m.SourceFile, list[m.SyntaxIssue], list[Context], list[str]]:
-    """A file's syntax and declaration errors, each derivation's context and (``keyed``) its cache key.
+    """A file's syntax and declaration errors, each derivation's context and (``keyed``) key (:func:`_contexts`)."""
+    errors = list(source.errors)
+    contexts: list[Context] = []
+    keys: list[str] = []
+    for _, ctx, key in _contexts(source, keyed, errors):
+        contexts.append(ctx)
+        keys.append(key)
+    return source, _unique(errors), contexts, keys
+
+
+def _contexts(source: m.SourceFile, keyed: bool, errors: list[m.SyntaxIssue]
+              ) -> Iterator[tuple[m.Derivation, Context, str]]:
+    """Each derivation of a file in turn, with its context and (``keyed``) its cache key; the declarations'
+    errors go into ``errors``.
 
     A key is the declarations in force (``context_key`` of the context without its lemmas) and a running
     digest of the lemmas stated before the derivation, in order: the lemmas decide a key as before (the same
     lemmas in the same order give the same key, any other the key of another scope), and each is written out
     once, not once per later derivation (which cost 31 s for a file of 1,000 lemmas).
     """
-    errors = list(source.errors)
     lemmas: dict[str, tuple[m.Expr, str, m.Expr]] = {}
-    contexts: list[Context] = []
-    keys: list[str] = []
     stated = hashlib.sha256(b"lemmas stated so far")
     shared: tuple[Any, Context, str] | None = None   # (declarations, context, key) of the derivation before
     for d in source.derivations:
@@ -553,13 +584,12 @@ def _prepare(source: m.SourceFile, keyed: bool) -> tuple[m.SourceFile, list[m.Sy
             # the same context, built, keyed and reported once.  A note of a thousand blocks under one
             # preamble held a thousand equal contexts (44x the file's size), and each step built the
             # evaluator's tables again; a context's caches hold their nodes, so sharing one is safe
-            contexts.append(shared[1])
-            keys.append(shared[2])
+            ctx, key = shared[1], shared[2]
         else:
             ctx = build_context(source.declarations, d.declarations, lemmas, errors)   # (which copies the lemmas)
-            contexts.append(ctx)
-            keys.append(context_key(replace(ctx, lemmas={})) + ":" + stated.hexdigest() if keyed else "")
-            shared = d.declarations, ctx, keys[-1]
+            key = context_key(replace(ctx, lemmas={})) + ":" + stated.hexdigest() if keyed else ""
+            shared = d.declarations, ctx, key
+        yield d, ctx, key
         if d.lemma and d.goal is not None:
             shared = None   # the lemmas change: the next derivation has a context of its own
             lemmas[d.lemma] = (d.goal.lhs, d.goal.relation, d.goal.rhs)
@@ -567,7 +597,6 @@ def _prepare(source: m.SourceFile, keyed: bool) -> tuple[m.SourceFile, list[m.Sy
                 for part in (d.lemma, canonical(lemmas[d.lemma])):
                     data = part.encode("utf-8", "surrogatepass")
                     stated.update(len(data).to_bytes(8, "little") + data)
-    return source, _unique(errors), contexts, keys
 
 
 # A run of at most this many steps (one small file, say) goes to a single worker: a second worker would spend

@@ -6,6 +6,7 @@ other module reads them.  Where to look:
 * ``expressions``  expression nodes with their spans, and ``show`` (nodes back to text)
 * ``statements``   declarations, claims and steps, derivations, the source file
 * ``lines``        a file's lines as its one text and the offsets of its lines
+* ``packed``       a file's derivations kept packed in bytes until used (``Derivations``)
 * ``records``      ``@record``/``finish``: frozen dataclasses whose methods are made once per module
 * ``walk``         ``children``, ``nodes``, ``transform``: the only code that knows a node's fields;
                    ``factors`` and ``product``: a product as a list of factors and back
@@ -18,6 +19,7 @@ from .expressions import (
     Optimum, Placeholder, Pow, Size, Span, Sub, show,
 )
 from .lines import Lines
+from .packed import Derivations, DerivationsBuilder
 from .statements import (
     Cell, ChainStart, Claim, Declaration, Definition, Depends, Derivation, DistDecl, FunDecl, Goal,
     Coverage, Fact, Header, Justification, Lemma, Location, Param, SourceFile, Statement, Step, StepLine, Suppression,
@@ -31,5 +33,5 @@ __all__ = [
     "Justification", "Lemma", "Mul", "NOWHERE", "Name", "Neg", "Num", "Param", "Placeholder",
     "Pow", "Size", "SourceFile", "Span", "Statement", "Step", "StepLine", "Sub", "Suppression",
     "SyntaxIssue", "Use", "children", "factors", "nodes", "product", "show", "transform", "Coverage", "Fact",
-    "CondExpect", "EvalAt", "Opaque", "Optimum", "Lines",
+    "CondExpect", "EvalAt", "Opaque", "Optimum", "Lines", "Derivations", "DerivationsBuilder",
 ]

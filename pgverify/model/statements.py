@@ -267,7 +267,7 @@ class SourceFile:
 
     path: str
     declarations: tuple[Declaration, ...]
-    derivations: tuple[Derivation, ...]
+    derivations: Sequence[Derivation]   # a tuple, or (as read) a Derivations: each packed until used
     errors: tuple[SyntaxIssue, ...]
     lines: Sequence[str] = ()   # a tuple of the lines, or (notes) the file's text as a Lines
     suppressions: tuple[Suppression, ...] = ()

@@ -97,7 +97,7 @@ class _Assembly(NotesMixin):
     place: Callable[[int], str]                      # a line as a message names it: "line 12", "cell 3 line 4"
     early: list = field(default_factory=list)        # declarations before the first derivation
     late: list = field(default_factory=list)         # declarations after it
-    derivations: list[m.Derivation] = field(default_factory=list)
+    derivations: m.DerivationsBuilder = field(default_factory=m.DerivationsBuilder)   # packed as read
     errors: list[m.SyntaxIssue] = field(default_factory=list)
     skips: list[m.SyntaxIssue] = field(default_factory=list)
     title: str = ""
@@ -244,7 +244,7 @@ def assemble(path: str, lines: Sequence[str], events: list[Event], options: Read
                 state.ignores.append(event)
     errors = sorted(state.errors + ignore_problems(state.ignores, lines), key=lambda e: (e.span.line, e.span.column))
     early = state.notes.vocabulary(state.early, state.derivations)
-    source = m.SourceFile(path, tuple(early), tuple(state.derivations), tuple(errors), lines,
+    source = m.SourceFile(path, tuple(early), state.derivations.build(), tuple(errors), lines,
                           suppressions(state.ignores, state.rows), facts=tuple(state.notes.facts),
                           coverage=state.notes.coverage(), warnings=tuple(state.notes.warnings))
     return source, state.skips

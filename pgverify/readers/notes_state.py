@@ -4,16 +4,15 @@ and, at the end, the vocabulary the notes imply (``use rl``, parameters from the
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model as m
-from . import time_convention
 from ..model.conventions import LetterRoles
-from .notes import parameters, step_exprs
+from . import time_convention
+from .notes import step_exprs
 
 # letters the rl vocabulary gives a domain of their own: a gradient in them is not a parameter's
 _RL_VARIABLES = frozenset({"s", "a", "τ", "t"})
@@ -66,62 +65,129 @@ class NotesState:
         """The file's declarations with what the notes imply put first: ``use rl`` (unless the notes
         declared their vocabulary or turned it off) and a parameter for every variable a gradient is
         taken in that is no bound variable of the file."""
-        declared = [d for d in _all_declarations(early, derivations) if isinstance(d, m.Use)]
+        survey = _Survey(early, derivations, time_convention.Learner(self.tuples) if self.rl else None)
+        declared = [d for d in survey.declarations if isinstance(d, m.Use)]
         implied: list[m.Declaration] = []
         if self.rl and not declared:
             implied.append(m.Use("rl"))
         if self.rl:
-            roles = _policy_letters(derivations)
+            roles = survey.policy_letters()
             if roles:
                 implied.append(LetterRoles(tuple(sorted(roles.items()))))
         if self.rl:
-            implied.extend(self._layout(early, derivations))
-        implied.extend(_distributions_from_use(early, derivations, self.rl))
-        bound = _bound_variables(derivations)
+            implied.extend(self._layout(survey))
+        implied.extend(_distributions_from_use(early, survey, self.rl))
         named = {n.key() for d in early if isinstance(d, m.Param) for n in d.names}
-        for param in parameters(step_exprs(derivations)):
-            if param in ("θ", *named) or param in bound or param in _RL_VARIABLES and self.rl:
+        for param in survey.parameters:
+            if param in ("θ", *named) or param in survey.bound or param in _RL_VARIABLES and self.rl:
                 continue
             implied.append(m.Param((m.Name(param),)))
         return implied + list(early)
 
-    def _layout(self, early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
+    def _layout(self, survey: _Survey) -> list[m.Declaration]:
         """The trajectory layout the notes imply (:mod:`.time_convention`), unless they define τ's distribution
         themselves; with it, the return ``R(τ)`` over that layout when the notes leave R to pgverify, and the
         notes' own names of the initial-state distribution and the dynamics as aliases of the rl vocabulary's."""
-        defined = [d for d in _all_declarations(early, derivations) if isinstance(d, m.Definition)]
+        defined = [d for d in survey.declarations if isinstance(d, m.Definition)]
         own = next((d for d in defined if _is_trajectory(d)), None)
+        assert survey.learner is not None   # (rl notes only)
         if own is not None:
             learned = time_convention.learn([own.rhs])
         else:
-            exprs = list(step_exprs(derivations)) + [e for d in defined for e in (d.lhs, d.rhs)]
-            learned = time_convention.learn(exprs, self.tuples)
-        return time_convention.declarations(learned, _wants_return(early, derivations), own is not None)
+            for d in defined:   # after the steps' expressions, as they come in the file's order of reading
+                survey.learner.feed(d.lhs)
+                survey.learner.feed(d.rhs)
+            learned = survey.learner.learned()
+        return time_convention.declarations(learned, survey.wants_return(), own is not None)
 
 
-def _all_declarations(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> list[m.Declaration]:
-    """The file's declarations and every derivation's, each object once, in file order.
+class _Survey:
+    """What the vocabulary reads of a file's derivations, gathered in one walk over them.
 
-    The declarations a preamble makes after the first derivation belong to every later derivation (the same
-    objects); a list of them for each derivation would grow with the file, and every use here is of a set of
-    them, or of the first that fits."""
-    seen: set[int] = set()
-    out: list[m.Declaration] = []
-    for d in itertools.chain(early, (d for x in derivations for d in x.declarations)):   # never all at once
-        if id(d) not in seen:
-            seen.add(id(d))
-            out.append(d)
-    return out
+    A note's derivations are packed (``model.packed``): each walk over them unpacks every one again, and a
+    list of their expressions would hold them all unpacked at once.  So their declarations and the
+    expressions of their steps are read here once, in file order, and each question the vocabulary asks
+    (the gradients' variables, the bound variables, the policy's letters, the names used, the draws and
+    the conditional probabilities, the evidence of the layout) is answered from what was gathered."""
 
+    def __init__(self, early: Sequence[m.Declaration], derivations: Sequence[m.Derivation],
+                 learner: time_convention.Learner | None) -> None:
+        # the file's declarations and every derivation's, each object once, in file order: the declarations
+        # a preamble makes after the first derivation belong to every later derivation (the same objects)
+        self.declarations: list[m.Declaration] = []
+        self._seen: set[int] = set()
+        self.learner = learner                 # the evidence of the layout (rl notes only)
+        self.parameters: list[str] = []        # the variables gradients are taken in, in the order first seen
+        self.bound: set[str] = set()           # the variables of sums and expectations
+        self.bases: set[str] = set()           # every name's letter
+        self.letters: dict[str, str] = {}      # a letter the policy takes in place of a or s -> that role
+        self.names: set[str | None] = set()    # every name and function used
+        self.drawn: dict[str, set[int]] = {}   # a name under ~ -> the numbers of variables drawn from it
+        self.uses: list[tuple[m.Call, bool]] = []   # (call, drawn jointly) that may make a distribution
+        self._declare(early)
+        for derivation in derivations:   # each unpacked once, and only one at a time
+            for expr in step_exprs((derivation,)):
+                if learner is not None:
+                    learner.feed(expr)
+                self._read(expr)
+            self._declare(derivation.declarations)
 
-def _wants_return(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation]) -> bool:
-    """Whether pgverify supplies ``R(τ)`` as the sum of the rewards: the notes use both ``R(τ)`` (or ``J``) and
-    ``r(s_t, a_t)``, never define R and never discount (with a γ in sight the return could be either)."""
-    names = {n.func.key() if isinstance(n, m.Call) else n.key() if isinstance(n, m.Name) else None
-             for expr in step_exprs(derivations) for n in m.nodes(expr)}
-    defined = {d.lhs.func.key() for d in _all_declarations(early, derivations)
-               if isinstance(d, m.Definition) and isinstance(d.lhs, m.Call)}
-    return bool({"R", "J"} & names and "r" in names) and "R" not in defined and "γ" not in names
+    def _declare(self, declarations: Sequence[m.Declaration]) -> None:
+        for d in declarations:
+            if id(d) not in self._seen:
+                self._seen.add(id(d))
+                self.declarations.append(d)
+
+    def _read(self, expr: m.Expr) -> None:
+        for node in m.nodes(expr):
+            if isinstance(node, m.Name):
+                self.bases.add(node.base)
+                self.names.add(node.key())
+            elif isinstance(node, m.Call):
+                self.names.add(node.func.key())
+                if node.func.key() == "π_θ" and len(node.args) == 1 and len(node.given) == 1 and \
+                        all(isinstance(x, m.Name) for x in (*node.args, *node.given)):
+                    for arg, role in ((node.args[0], "a"), (node.given[0], "s")):
+                        if arg.base != role:
+                            self.letters.setdefault(arg.base, role)
+                if node.given and node.func.key() != "E":
+                    self._use(node)
+            elif isinstance(node, m.Grad) and node.param and node.param not in self.parameters:
+                self.parameters.append(node.param)
+            if isinstance(node, m.BigOp):
+                self.bound.add(node.index.key())
+            elif isinstance(node, m.Expect):
+                self.bound.update(v.key() for v in node.variables)
+                dist = node.dist
+                if isinstance(dist, m.Name):
+                    self.drawn.setdefault(dist.key(), set()).add(len(node.variables))
+                if node.variables:
+                    if isinstance(dist, m.Name):
+                        self._use(m.Call(dist, node.variables), joint=True)   # a tuple under ~: μ(s, a)
+                    elif isinstance(dist, m.Call) and all(isinstance(a, m.Placeholder) for a in dist.args) and \
+                            len(dist.args) == 1 and len(node.variables) == 1:
+                        self._use(m.Call(dist.func, node.variables, dist.given))
+
+    def _use(self, call: m.Call, joint: bool = False) -> None:
+        # only a call of plain variables can make a distribution (kept: a few names, never a sub-expression)
+        if call.args and all(isinstance(a, m.Name) and a.sample is None for a in call.all_args):
+            self.uses.append((call, joint))
+
+    def policy_letters(self) -> dict[str, str]:
+        """Letters the rl policy is applied to in place of ``a | s`` (``π_θ(y|x)``: y → a, x → s), when the
+        file uses them in no other role (``a`` and ``s`` themselves unused)."""
+        found = self.letters
+        if "a" in self.bases or "s" in self.bases or len(set(found.values())) != len(found):
+            return {}
+        return dict(found)
+
+    def wants_return(self) -> bool:
+        """Whether pgverify supplies ``R(τ)`` as the sum of the rewards: the notes use both ``R(τ)`` (or ``J``)
+        and ``r(s_t, a_t)``, never define R and never discount (with a γ in sight the return could be either)."""
+        names = self.names
+        defined = {d.lhs.func.key() for d in self.declarations
+                   if isinstance(d, m.Definition) and isinstance(d.lhs, m.Call)}
+        return bool({"R", "J"} & names and "r" in names) and "R" not in defined and "γ" not in names
 
 
 def _is_trajectory(d: m.Definition) -> bool:
@@ -135,11 +201,10 @@ def _is_trajectory(d: m.Definition) -> bool:
 _RL_FUNCTIONS = frozenset({"π_θ", "P", "ρ0", "Pr_θ", "p_θ", "P_θ", "r", "R", "b", "V", "Q", "A", "J"})
 
 
-def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequence[m.Derivation],
-                            rl: bool) -> list[m.Declaration]:
+def _distributions_from_use(early: Sequence[m.Declaration], survey: _Survey, rl: bool) -> list[m.Declaration]:
     """A name's kind from its use: ``x \\sim q_θ`` and ``a \\sim π(·|s)`` make ``q_θ(x)`` and ``π(a | s)``
     distributions, as does a conditional probability written with a bar (``π(a | s)``)."""
-    declared = {(d.call.func.key(), len(d.call.all_args)) for d in _all_declarations(early, derivations)
+    declared = {(d.call.func.key(), len(d.call.all_args)) for d in survey.declarations
                 if isinstance(d, (m.DistDecl, m.FunDecl))}
     declared |= {(d.lhs.func.key(), len(d.lhs.all_args)) for d in list(early) if isinstance(d, m.Definition)
                  and isinstance(d.lhs, m.Call)}
@@ -157,7 +222,7 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
         if len({_plain(a).key() for a in call.all_args}) != len(call.all_args):
             # (x, y_w, y_l) ~ D: the subscripts tell the variables apart (both range over y's space); not
             # where D is also drawn with another number of variables (x ~ D: a marginal, not read)
-            if not joint or len(drawn.get(call.func.key(), ())) > 1:
+            if not joint or len(survey.drawn.get(call.func.key(), ())) > 1:
                 return
             plain = _unsampled
             if len({_unsampled(a).key() for a in call.all_args}) != len(call.all_args):
@@ -166,42 +231,9 @@ def _distributions_from_use(early: Sequence[m.Declaration], derivations: Sequenc
         out.append(m.DistDecl(m.Call(call.func, tuple(plain(a) for a in call.args),
                                      tuple(plain(g) for g in call.given))))
 
-    drawn: dict[str, set[int]] = {}     # a name under ~ → the numbers of variables drawn from it
-    for expr in step_exprs(derivations):
-        for node in m.nodes(expr):
-            if isinstance(node, m.Expect) and isinstance(node.dist, m.Name):
-                drawn.setdefault(node.dist.key(), set()).add(len(node.variables))
-    for expr in step_exprs(derivations):
-        for node in m.nodes(expr):
-            if isinstance(node, m.Expect) and node.variables:
-                dist = node.dist
-                if isinstance(dist, m.Name):
-                    add(m.Call(dist, node.variables), joint=True)   # a tuple under ~ is a joint draw: μ(s, a)
-                elif isinstance(dist, m.Call) and all(isinstance(a, m.Placeholder) for a in dist.args) and \
-                        len(dist.args) == 1 and len(node.variables) == 1:
-                    add(m.Call(dist.func, node.variables, dist.given))
-            elif isinstance(node, m.Call) and node.given and node.func.key() != "E":
-                add(node)
+    for call, joint in survey.uses:
+        add(call, joint)
     return out
-
-
-def _policy_letters(derivations: Sequence[m.Derivation]) -> dict[str, str]:
-    """Letters the rl policy is applied to in place of ``a | s`` (``π_θ(y|x)``: y → a, x → s), when the
-    file uses them in no other role (``a`` and ``s`` themselves unused)."""
-    found: dict[str, str] = {}
-    used: set[str] = set()
-    for expr in step_exprs(derivations):
-        for node in m.nodes(expr):
-            if isinstance(node, m.Name):
-                used.add(node.base)
-            if isinstance(node, m.Call) and node.func.key() == "π_θ" and len(node.args) == 1 and \
-                    len(node.given) == 1 and all(isinstance(x, m.Name) for x in (*node.args, *node.given)):
-                for arg, role in ((node.args[0], "a"), (node.given[0], "s")):
-                    if arg.base != role:
-                        found.setdefault(arg.base, role)
-    if "a" in used or "s" in used or len(set(found.values())) != len(found):
-        return {}
-    return found
 
 
 def _plain(e: m.Expr) -> m.Expr:
@@ -213,17 +245,6 @@ def _unsampled(e: m.Expr) -> m.Expr:
     """A declaration's variable kept with its subscript (``y_w``), for variables its letter alone does
     not tell apart."""
     return m.Name(e.base, e.sub, e.primes) if isinstance(e, m.Name) else e
-
-
-def _bound_variables(derivations: Sequence[m.Derivation]) -> set[str]:
-    out: set[str] = set()
-    for expr in step_exprs(derivations):
-        for node in m.nodes(expr):
-            if isinstance(node, m.BigOp):
-                out.add(node.index.key())
-            elif isinstance(node, m.Expect):
-                out.update(v.key() for v in node.variables)
-    return out
 
 
 def parameter_names(events: Sequence[Any], macros: Any) -> frozenset[str]:

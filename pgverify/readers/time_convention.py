@@ -152,42 +152,60 @@ def _dynamics_name(expr: m.Expr) -> str | None:
 
 def learn(exprs: Iterable[m.Expr], extra: Iterable[Evidence] = ()) -> Learned:
     """The layouts the evidence of ``exprs`` (and ``extra``, the tuples) leaves open, and the notes' names."""
-    exprs = list(exprs)
-    # each piece of evidence once (in the order found): it is only ever used as a set (what fits all of it,
-    # what any of it allows, what it says), and a note repeats the same bounds on every line
-    evidence = dict.fromkeys(extra)
-    initial = dynamics = None
+    learner = Learner(extra)
     for expr in exprs:
-        evidence.update(dict.fromkeys(expression_evidence(expr)))
+        learner.feed(expr)
+    return learner.learned()
+
+
+# the bases a call of one (three) arguments takes when it is an initial-state probability (the dynamics)
+_STATE_BASES = {1: ("s",), 3: ("s", "s", "a")}
+
+
+class Learner:
+    """:func:`learn` one expression at a time, each walked once: the notes' expressions come from their
+    packed derivations (``model.packed``), each unpacked once for every walk over the file."""
+
+    def __init__(self, extra: Iterable[Evidence] = ()) -> None:
+        # each piece of evidence once (in the order found): it is only ever used as a set (what fits all of
+        # it, what any of it allows, what it says), and a note repeats the same bounds on every line
+        self.evidence = dict.fromkeys(extra)
+        self.initial: str | None = None
+        self.dynamics: str | None = None
+        # (name, number of arguments) of each call of one or three arguments that does not take states (and
+        # an action last): a name is the notes' initial state or dynamics only if no call of it is here
+        self.off_states: set[tuple[str, int]] = set()
+
+    def feed(self, expr: m.Expr) -> None:
+        self.evidence.update(dict.fromkeys(expression_evidence(expr)))
         for node in m.nodes(expr):
-            if initial is None and isinstance(node, m.Call) and _initial_state(node) is not None:
-                initial = node.func.key()
-        dynamics = dynamics or _dynamics_name(expr)
-    counted = [e for e in evidence if e.fits]       # bounds that fit no layout count for nothing
-    consistent = set(ALL).intersection(*(e.fits for e in counted))
-    if consistent:
-        # what the evidence leaves undecided keeps the default: time from 0, up to a_{T-1} (up to a_T from 1)
-        chosen: tuple[Convention, ...] = (next(c for c in CONVENTIONS if c in consistent),)
-    else:
-        # the notes disagree with themselves: every layout some of their evidence allows stays open
-        chosen = tuple(c for c in CONVENTIONS if any(c in e.fits for e in counted))
-    said = sorted({e.what for e in counted})
-    shown = ", ".join(said[:4]) + (", …" if len(said) > 4 else "")
-    reason = f"the notes use {shown}, which conflict" if not consistent else \
-        f"the notes use {shown}" if said else "the notes give no layout"
-    # a name is the notes' initial state or dynamics only if every call of it is one (p(s_1), never p(x))
-    initial = initial if initial is not None and _only_on_states(exprs, initial, 1) else DEFAULT_INITIAL
-    dynamics = dynamics if dynamics is not None and _only_on_states(exprs, dynamics, 3) else DEFAULT_DYNAMICS
-    return Learned(chosen, reason, initial, dynamics)
+            if isinstance(node, m.Call):
+                if self.initial is None and _initial_state(node) is not None:
+                    self.initial = node.func.key()
+                n = len(node.all_args)
+                if n in _STATE_BASES and \
+                        tuple(a.base if isinstance(a, m.Name) else "" for a in node.all_args) != _STATE_BASES[n]:
+                    self.off_states.add((node.func.key(), n))
+        self.dynamics = self.dynamics or _dynamics_name(expr)
 
-
-def _only_on_states(exprs: list[m.Expr], key: str, arity: int) -> bool:
-    """Whether every call of ``key`` with ``arity`` arguments takes states (and, for the dynamics, an action
-    last): ``ρ(s_1)``, ``p(s_{t+1} | s_t, a_t)``."""
-    bases = ("s",) if arity == 1 else ("s", "s", "a")
-    return all(tuple(a.base if isinstance(a, m.Name) else "" for a in n.all_args) == bases
-               for e in exprs for n in m.nodes(e)
-               if isinstance(n, m.Call) and n.func.key() == key and len(n.all_args) == arity)
+    def learned(self) -> Learned:
+        counted = [e for e in self.evidence if e.fits]       # bounds that fit no layout count for nothing
+        consistent = set(ALL).intersection(*(e.fits for e in counted))
+        if consistent:
+            # what the evidence leaves undecided keeps the default: time from 0, up to a_{T-1} (up to a_T from 1)
+            chosen: tuple[Convention, ...] = (next(c for c in CONVENTIONS if c in consistent),)
+        else:
+            # the notes disagree with themselves: every layout some of their evidence allows stays open
+            chosen = tuple(c for c in CONVENTIONS if any(c in e.fits for e in counted))
+        said = sorted({e.what for e in counted})
+        shown = ", ".join(said[:4]) + (", …" if len(said) > 4 else "")
+        reason = f"the notes use {shown}, which conflict" if not consistent else \
+            f"the notes use {shown}" if said else "the notes give no layout"
+        # a name is the notes' initial state or dynamics only if every call of it is one (p(s_1), never p(x))
+        initial, dynamics = self.initial, self.dynamics
+        initial = initial if initial is not None and (initial, 1) not in self.off_states else DEFAULT_INITIAL
+        dynamics = dynamics if dynamics is not None and (dynamics, 3) not in self.off_states else DEFAULT_DYNAMICS
+        return Learned(chosen, reason, initial, dynamics)
 
 
 def definitions(convention: Convention, with_return: bool) -> tuple[m.Definition, ...]:

@@ -59,7 +59,7 @@ class _Assembler:
         self.source = source.replace("\r\n", "\n")
         self.lines = tuple(physical_lines(self.source))
         self.declarations: list = []
-        self.derivations: list[m.Derivation] = []
+        self.derivations = m.DerivationsBuilder()   # packed as they are read (see model/packed.py)
         self.errors: list[m.SyntaxIssue] = []
         self.current: _Open | None = None
         self.seen_header = False
@@ -76,7 +76,7 @@ class _Assembler:
                 continue
             self._take(stmt, logical)
         self._close()
-        return m.SourceFile(self.path, tuple(self.declarations), tuple(self.derivations), tuple(self.errors),
+        return m.SourceFile(self.path, tuple(self.declarations), self.derivations.build(), tuple(self.errors),
                             self.lines)
 
     def _text(self, logical: LogicalLine) -> str:
