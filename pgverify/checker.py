@@ -112,6 +112,7 @@ def load_kernel() -> None:
 def check_step(step: m.Step, ctx: Context, options: Options) -> StepResult:
     """Decide one step and fill in its side-condition ledger (runs inside the worker)."""
     started = time.monotonic()
+    ctx.count_step()   # (its memo bounded)
     # notes that leave their trajectory convention open: the step is decided under each (open_conventions)
     result = decide_under_each(step, ctx, lambda step, ctx: _decide(step, ctx, options))
     if result.rules and step.previous is not None and step.expr is not None:

@@ -50,6 +50,10 @@ class FunctionInfo:
     var_domains: tuple[str, ...] = ()          # dist: domain of each argument
 
 
+MEMO_STEPS = 256   # steps a context's memo serves before it is emptied (Context.count_step)
+_STEPS_KEY = -2    # where the memo counts them (node ids are never negative; -1 is the evaluator's)
+
+
 @record(frozen=False, slots=False)
 class Context:
     """Declarations in force for one derivation."""
@@ -83,6 +87,19 @@ class Context:
         for definition in self.conventions.alternatives[convention]:
             out.declare(definition)
         return out
+
+    def count_step(self) -> None:
+        """Count a step about to be checked in this context, emptying the memo after ``MEMO_STEPS`` of them.
+
+        The memo (the evaluator's compiled nodes, resolved calls and per-model tables, each holding the nodes
+        it is keyed by, so that no id is reused) grows with every step: 70x a note's size in its worker.  It
+        is emptied all at once, as a declaration empties it; what it keeps saves time only (a value reused is
+        charged as if computed: the same report, cached or not)."""
+        (seen,) = self.memo.get(_STEPS_KEY, (0,))
+        if seen >= MEMO_STEPS:
+            self.memo.clear()
+            seen = 0
+        self.memo[_STEPS_KEY] = (seen + 1,)
 
     def declare(self, stmt: m.Declaration) -> None:
         """Add one declaration (raises DeclarationError when it is malformed)."""

@@ -114,3 +114,31 @@ def test_a_malformed_declaration_of_each_derivation_is_reported_at_its_own_line(
     source = parse_source(text, "errors.pgv")
     _, errors, _, _ = checker._prepare(source, keyed=False)
     assert [e.span.line for e in errors] == [4, 9]
+
+
+def test_a_contexts_memo_is_emptied_after_a_bounded_number_of_steps() -> None:
+    from pgverify import semantics
+
+    ctx = Context()
+    for k in range(semantics.MEMO_STEPS):
+        ctx.count_step()
+        ctx.memo[k + 1] = ("an entry of step", k)
+    assert len(ctx.memo) == semantics.MEMO_STEPS + 1   # its entries and the count
+    ctx.count_step()                                   # the next step starts from an empty memo
+    assert [key for key in ctx.memo if key >= 0] == []
+
+
+def test_a_memo_emptied_at_every_step_gives_the_same_results(monkeypatch) -> None:
+    """What a context's memo keeps saves time only: emptied before each step (as in a worker that checked
+    MEMO_STEPS steps before them), the results of files that reuse values across steps and models are the same."""
+    from pathlib import Path
+
+    from pgverify import semantics
+
+    root = Path(__file__).resolve().parent.parent / "proofs" / "good"
+    sources = [read_text(p.read_text(), str(p), ReadOptions())[0]
+               for p in (root / "monte_carlo_estimator.pgv", root / "reward_to_go.pgv", root / "baselines.pgv")]
+    options = checker.Options(in_process=True)
+    kept = checker.check_sources(sources, options)
+    monkeypatch.setattr(semantics, "MEMO_STEPS", 1)
+    assert checker.check_sources(sources, options) == kept
