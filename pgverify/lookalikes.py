@@ -111,15 +111,18 @@ def _names(source: m.SourceFile) -> Iterator[m.Name]:
     return _walk([source.declarations, source.derivations])
 
 
-def _walk(objects: Any, placed: bool = True) -> Iterator[m.Name]:
+def _walk(objects: Any, placed: bool = True, seen: set[int] | None = None) -> Iterator[m.Name]:
     """Every Name node inside ``objects``, only those with a place when ``placed`` (iterative: deep trees are
-    fine)."""
+    fine); an object met again (by identity: ``seen``) is not walked again."""
     stack: list[Any] = list(objects)
-    seen: set[int] = set()
+    seen = set() if seen is None else seen
     while stack:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             stack.extend(item)
+        elif isinstance(item, m.Derivations):
+            for d in item:   # a file's, packed (model/packed.py): each unpacked in turn
+                yield from _derivation(d, placed, seen)
         elif isinstance(item, dict):
             stack.extend(item.values())
         elif dataclasses.is_dataclass(item) and not isinstance(item, type) and id(item) not in seen:
@@ -127,6 +130,15 @@ def _walk(objects: Any, placed: bool = True) -> Iterator[m.Name]:
             if isinstance(item, m.Name) and (item.span != m.NOWHERE or not placed):
                 yield item
             stack.extend(getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "span")
+
+
+def _derivation(d: m.Derivation, placed: bool, seen: set[int]) -> Iterator[m.Name]:
+    """The names of a derivation unpacked for this walk: its declarations (the file's, kept: each object is
+    met once in the whole walk), then the rest with a ``seen`` of its own, since its nodes are freed once it is
+    walked and a later derivation's may get their ids."""
+    yield from _walk([d.declarations], placed, seen)
+    yield from _walk([getattr(d, f.name) for f in dataclasses.fields(d) if f.name not in ("span", "declarations")],
+                     placed)
 
 
 def _written(source: m.SourceFile, span: m.Span) -> str:

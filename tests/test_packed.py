@@ -222,3 +222,28 @@ def test_a_checks_jobs_name_their_steps_by_place_and_hold_none_of_them(monkeypat
     monkeypatch.setattr(checker, "_run", run)
     result = check_source(source, Options())   # (the workers' path: in this process a job runs as it is made)
     assert len(seen) == 5 and [s.verdict for d in result.derivations for s in d.steps] == ["proved"] * 5
+
+
+def test_the_lookalike_names_of_a_packed_derivation_are_found(pack_all) -> None:
+    from pgverify import lookalikes
+
+    blocks = "".join(f"\n$$\n(x + {k})^2 = x^2 + {2 * k} x + {k * k}\n$$\n" for k in range(1, 4))
+    note = "<!-- pgverify: param x -->\n" + blocks + "\n$$\n(x + х)^2 = (х + x)^2\n$$\n"   # a Cyrillic х
+    source, _ = read_text(note, "notes.md", ReadOptions())
+    assert all(type(x) is bytes for x in source.derivations._items)
+    found = [n.message for n in lookalikes.notes(source)]
+    assert any("U+0445" in n and "U+0078" in n for n in found), found
+
+
+def test_a_fence_in_a_notebook_cell_is_placed_in_the_file_when_its_derivations_are_packed(pack_all) -> None:
+    import json
+
+    cells = [{"cell_type": "markdown", "id": "one", "metadata": {}, "source": ["# Notes\n", "\n", "Some prose.\n"]},
+             {"cell_type": "markdown", "id": "two", "metadata": {}, "source": [
+                 "A derivation:\n", "\n", "```pgverify\n", "param x\n", "derivation \"d\"\n", "    (x + 1)^2\n",
+                 "  = x^2 + 2 x + 1   by algebra\n", "```\n"]}]
+    notebook = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    source, _ = read_text(notebook, "notes.ipynb", ReadOptions())
+    (d,) = source.derivations
+    where = source.locate(d.steps[0].span.line, d.steps[0].span.column)
+    assert (where.cell, where.line) == (2, 7)   # the step's line in the second cell, as the notebook shows it

@@ -122,7 +122,7 @@ def remap(obj, fn: Callable[[m.Span], m.Span]):
     """Every Span inside a model object, mapped through ``fn``."""
     if isinstance(obj, m.Span):
         return fn(obj)
-    if isinstance(obj, tuple):
+    if isinstance(obj, (tuple, m.Derivations)):   # (a file's derivations, unpacked one at a time: a tuple)
         return tuple(remap(x, fn) for x in obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {f.name: remap(getattr(obj, f.name), fn) for f in dataclasses.fields(obj) if f.init}
