@@ -3,12 +3,11 @@ compute its cache keys without loading the checker, the falsifier or the rule ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .limits import DEFAULT_STEP_MEMORY
+from .records import finish, record
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Options:
     """How to check: the seed of the random models, the time limit per step, strictness."""
 
@@ -21,3 +20,6 @@ class Options:
     in_process: bool = False
     memory_limit: int | None = DEFAULT_STEP_MEMORY   # MiB of address space per step worker (None: no limit)
     jobs: int | None = None                         # step workers (default: the cores)
+
+
+finish(__name__)   # the methods of this module's records, made at once (see pgverify/records.py)

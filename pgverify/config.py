@@ -22,19 +22,22 @@ line options override it.  Keys::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from . import limits
+from .records import finish, record
 
 
 class ConfigError(Exception):
     """A configuration file that cannot be used; the message says why and where."""
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Config:
+    """The settings of a configuration file (None or empty: not set there); ``extra``: keys it does not know."""
+
     root: Path = Path(".")
     source: Path | None = None
     paths: tuple[str, ...] = ()
@@ -150,3 +153,6 @@ def load(path: Path | None) -> Config:
         select=tuple(table.get("select", ())), ignore=tuple(table.get("ignore", ())),
         cache_dir=table.get("cache_dir"), jobs=table.get("jobs"),
     )
+
+
+finish(__name__)   # the methods of this module's records, made at once (see pgverify/records.py)

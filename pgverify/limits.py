@@ -45,8 +45,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
+
+from .records import finish, record
 
 # imported here, not in each worker: a forked worker finds it loaded
 try:
@@ -99,13 +100,17 @@ def _finite(value: object, what: str) -> float:
     return number
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class TimedOut:
+    """A job stopped at its time limit (``seconds``)."""
+
     seconds: float
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Crashed:
+    """A job that stopped without a result; ``message`` says why (out of memory, an internal error, …)."""
+
     message: str
 
 
@@ -208,7 +213,7 @@ def _run_jobs(jobs: Sequence[Callable[[], Any]], seconds: float, workers: int | 
     if not hasattr(os, "fork") or not jobs:
         inline: list[Any] = []
         for index, job in enumerate(jobs):
-            inline.append(_guarded(job))
+            inline.append(guarded(job))
             if on_result is not None:
                 on_result(index, inline[-1])
         return inline
@@ -262,7 +267,9 @@ def run_inline(job: Callable[[], Any]) -> Any:
         return Crashed(f"internal error ({type(err).__name__}: {err})")
 
 
-def _guarded(job: Callable[[], Any]) -> Any:
+def guarded(job: Callable[[], Any]) -> Any:
+    """Run a job here as a worker runs it: any error of its own, running out of memory included, becomes
+    Crashed (so a caller that must never raise can run a job of bounded work in-process)."""
     try:
         return job()
     except MemoryError:
@@ -309,7 +316,7 @@ class _Worker:
                 for job in self.jobs[self.next:self.end]:
                     if os.getppid() != parent:   # the parent is gone (where no death signal exists)
                         break
-                    payload = pickle.dumps(_guarded(job))
+                    payload = pickle.dumps(guarded(job))
                     _write_all(write_fd, struct.pack("<Q", len(payload)) + payload)
             except BaseException:  # noqa: BLE001 - a worker must never unwind into the parent's code
                 code = 1
@@ -422,3 +429,6 @@ def limit_memory(mebibytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
         pass
+
+
+finish(__name__)   # the methods of this module's records, made at once (see pgverify/records.py)

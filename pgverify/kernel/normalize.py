@@ -13,12 +13,12 @@ and the first that changes the node wins.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 
 import sympy as sp  # type: ignore[import-untyped]
 from sympy.core.function import AppliedUndef  # type: ignore[import-untyped]
 
+from ..model.records import finish, record
 from ..rules.base import ALGEBRAIC_COMPARISON, KernelView, Rewrite, rewrite
 from .terms import MAX_UNROLL, Grad, Product, Sum, Unsupported, Weight, distribute, free_of, outer, rebuild_bigop
 from .translate import Translator
@@ -32,7 +32,7 @@ NODE_CLASSES: dict[str, type] = {"Sum": sp.Sum, "Product": sp.Product, "Grad": G
                                  "log": sp.log, "call": AppliedUndef}
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Switches:
     """What a normalization may use: rewrites (besides BASE) and kernel options."""
 
@@ -248,3 +248,6 @@ class Normalizer:
         template = self.tr.defs.get(w.func)
         return template is not None and template.normalized_over is not None and \
             hi == self.tr.size(template.normalized_over)
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

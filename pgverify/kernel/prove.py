@@ -12,12 +12,13 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import sympy as sp  # type: ignore[import-untyped]
 from sympy.core.function import AppliedUndef  # type: ignore[import-untyped]
 
 from .. import model as m
+from ..model.records import finish, record
 from ..semantics import Context
 from .compare import same
 from ..rules.base import ALGEBRAIC_COMPARISON, LEMMA_REWRITES, OPTION_CREDITS, UNFOLD_DISTRIBUTIONS
@@ -107,7 +108,7 @@ def _strategies(caps: Switches) -> list[Switches]:
     return [caps]
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Shown:
     """What one normalization showed, enough to give the same answer to a proof with other switches.
 
@@ -128,7 +129,7 @@ class _Shown:
             (self.structural or ALGEBRAIC_COMPARISON in caps.options)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Step:
     """One step's sides, translated once and shared by its proofs (every rule, then the cited ones)."""
 
@@ -308,3 +309,6 @@ def normal_form(expr: m.Expr, ctx: Context, rules: frozenset[str] | None = None)
     tr = Translator(ctx)
     caps = all_switches() if rules is None else switches(rules)
     return canon(Normalizer(tr, caps).run(tr.side(expr)))
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

@@ -6,11 +6,12 @@ pgverify (``conditions`` asks it too, through :func:`positive_by_declaration`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp  # type: ignore[import-untyped]
 from sympy.core.function import AppliedUndef  # type: ignore[import-untyped]
+
+from ..model.records import finish, record
 
 __all__ = [
     "MAX_UNROLL", "Grad", "Product", "Proof", "Sum", "Unsupported", "Weight", "canon", "distribute", "free_of",
@@ -20,7 +21,7 @@ __all__ = [
 MAX_UNROLL = 30         # terms of a sum with number bounds that are written out
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Proof:
     """The outcome of :func:`prove`."""
 
@@ -196,3 +197,5 @@ def split_factors(body: sp.Expr, index: sp.Symbol) -> tuple[sp.Expr, list[sp.Exp
         (dependent if index in f.free_symbols else const).append(f)
     return sp.Mul(*const), dependent
 
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)

@@ -18,13 +18,13 @@ weighs by that definition (``falsify`` does not evaluate these yet).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp  # type: ignore[import-untyped]
 from sympy.core.function import AppliedUndef, UndefinedFunction  # type: ignore[import-untyped]
 
 from .. import model as m
+from ..model.records import finish, record
 from ..semantics import (
     ACTION,
     DEFAULT_TRAJECTORY,
@@ -80,7 +80,7 @@ def _function(name: str, assumptions: tuple[tuple[str, bool], ...]) -> _Function
     return _Function(name, **dict(assumptions))
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Scope:
     """Bound names (key → (sympy value, domain)) and the current trajectory."""
 
@@ -93,7 +93,7 @@ class Scope:
         return Scope(b, value if domain == TRAJ else self.traj)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class DefTemplate:
     """A definition translated once: ``func(*args, *extras)`` stands for ``body``."""
 
@@ -568,3 +568,6 @@ def positive_by_declaration(e: m.Expr, ctx: Context) -> bool:
         return is_positive(Translator(ctx).side(e))
     except (Unsupported, ValueError, TypeError):
         return False
+
+
+finish(__name__)   # the methods of this module's records, made at once (see model/records.py)
