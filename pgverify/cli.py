@@ -127,7 +127,8 @@ def read_input(path: Path | None, display: str, suffix: str | None, options: rea
 
     The file is parsed in a worker under ``bounds`` (seconds, MiB), as a step is checked: a 5 MB line or a
     hundred thousand unclosed fences cost the limit, never minutes or the machine's memory.  (Reading the
-    bytes is bounded by itself: a regular file of at most ``inputs.MAX_FILE_BYTES``.)"""
+    bytes is bounded by itself: a regular file of at most ``inputs.MAX_FILE_BYTES``.)  A small ``.pgv`` input,
+    read in bounds far below those limits (``readers.reads_in_process``), is parsed here, guarded as in a worker."""
     if data is None:
         data, failed = input_bytes(path, display)
         if failed is not None:
@@ -138,8 +139,9 @@ def read_input(path: Path | None, display: str, suffix: str | None, options: rea
 
     load_parser()   # built here, not in each reading worker: this process needs it too (semantics)
     load_vocabulary()   # and the parser's states the rl vocabulary reaches, which the workers then inherit
-    (outcome,) = limits.run_jobs([lambda: _read_input(display, suffix, options, data)], seconds, 1,
-                                 memory=memory)
+    job = functools.partial(_read_input, display, suffix, options, data)
+    (outcome,) = [limits.guarded(job)] if readers.reads_in_process(display + (suffix or ""), len(data)) else \
+        limits.run_jobs([job], seconds, 1, memory=memory)
     if isinstance(outcome, tuple):
         return outcome
     why = (f"took longer than the time limit of {seconds:g} s" if isinstance(outcome, limits.TimedOut)
@@ -174,7 +176,7 @@ def input_bytes(path: Path | None, display: str) -> tuple[bytes, None] | tuple[N
 
 def _read_input(display: str, suffix: str | None, options: readers.ReadOptions, data: bytes
                 ) -> tuple[m.SourceFile, list[m.SyntaxIssue]]:
-    """The body of :func:`read_input` (runs in its worker): the input's bytes, parsed."""
+    """The body of :func:`read_input` (in its worker, or here for a small ``.pgv`` input): the bytes, parsed."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -42,7 +42,7 @@ from .. import inputs
 from .. import model as m
 from .options import ReadOptions
 
-__all__ = ["READERS", "ReadOptions", "read", "read_text", "read_with_skips", "supported"]
+__all__ = ["READERS", "ReadOptions", "read", "read_text", "read_with_skips", "reads_in_process", "supported"]
 
 DEFAULT = ReadOptions()
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -106,6 +106,21 @@ READERS: dict[str, Callable[[str, str, ReadOptions], m.SourceFile]] = {
 def supported(path: str | Path) -> bool:
     """Whether pgverify has a reader for this file's extension (other files are read as ``.pgv``)."""
     return Path(path).suffix.lower() in _WITH_SKIPS
+
+
+# A derivation-language input of at most this many bytes may be read without a worker and its limits (the fork
+# and the trip of its result cost more than such a read; see pgverify.cli.read_input).  Its work is bounded by
+# its size: our own reader only (lark's LALR parser is linear; the lexer's regexes are at worst quadratic in a
+# line's length, which is at most this long), and hostile 4 KiB files took at most ~0.3 s, where the parse
+# limit is 10 s (tests/test_read_in_process.py).  The notes readers (Markdown, LaTeX, reST, notebooks, with
+# macros that may grow) always read under the limits.
+IN_PROCESS_BYTES = 4096
+
+
+def reads_in_process(path: str | Path, size: int) -> bool:
+    """Whether ``size`` bytes read as the file ``path`` (by its extension) are bounded enough to read without a
+    worker's limits: a small input read by the derivation language's own reader (:data:`IN_PROCESS_BYTES`)."""
+    return size <= IN_PROCESS_BYTES and _WITH_SKIPS.get(Path(path).suffix.lower(), _read_pgv) is _read_pgv
 
 
 def read_text(source: str, path: str | Path, options: ReadOptions = DEFAULT
