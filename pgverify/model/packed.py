@@ -32,6 +32,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 from . import expressions, statements
@@ -58,22 +59,31 @@ def _record_classes() -> list[type]:
     return out
 
 
-_CLASSES = _record_classes()
-_CODE = {cls: _RECORD + k for k, cls in enumerate(_CLASSES)}
-# each class's init fields in order (the positional ones, then the keyword-only ones) but its span, which
-# is written inline after the class's code; where the span goes among them (None: the class has none)
-_FIELDS = {cls: tuple(f.name for f in fields(cls) if f.init and not f.kw_only and f.name != "span")
-           + tuple(f.name for f in fields(cls) if f.init and f.kw_only and f.name != "span") for cls in _CLASSES}
-_KEYWORDS = {cls: tuple(f.name for f in fields(cls) if f.init and f.kw_only and f.name != "span")
-             for cls in _CLASSES}
-_SPAN_AT = {cls: next((k for k, f in enumerate(x for x in fields(cls) if x.init and not x.kw_only)
-                       if f.name == "span"), "kw" if any(f.name == "span" and f.kw_only for f in fields(cls)) else None)
-            for cls in _CLASSES}
-assert _RECORD + len(_CLASSES) <= 256
-_PLAIN_NAME = ((), 0, None, None)
+@cache
+def _codes() -> tuple[dict[type, int], dict[type, tuple[str, ...]], dict[type, Any], tuple[dict[int, Any], ...]]:
+    """Each record class's code; its init fields in order (the positional ones, then the keyword-only ones)
+    but its span, which is written inline after the class's code; where the span goes among them ("kw": a
+    keyword, None: the class has none); and the same by code, for unpacking.  Made on first use: a file of
+    at most ``UNPACKED`` derivations never packs one."""
+    classes = _record_classes()
+    assert _RECORD + len(classes) <= 256
+    code = {cls: _RECORD + k for k, cls in enumerate(classes)}
+    names = {cls: tuple(f.name for f in fields(cls) if f.init and not f.kw_only and f.name != "span")
+             + tuple(f.name for f in fields(cls) if f.init and f.kw_only and f.name != "span") for cls in classes}
+    keywords = {cls: tuple(f.name for f in fields(cls) if f.init and f.kw_only and f.name != "span")
+                for cls in classes}
+    span_at = {cls: next((k for k, f in enumerate(x for x in fields(cls) if x.init and not x.kw_only)
+                          if f.name == "span"), "kw" if any(f.name == "span" and f.kw_only for f in fields(cls))
+                         else None) for cls in classes}
+    by_code = ({code[c]: c for c in classes}, {code[c]: len(names[c]) for c in classes},
+               {code[c]: keywords[c] for c in classes}, {code[c]: span_at[c] for c in classes})
+    return code, names, span_at, by_code
+
+
+_PLAIN_NAME = ((), 0, None, None)   # a name's sub, primes, sample and decoration when it has none of them
 # how a span is written: none (NOWHERE); four bytes (the line's difference from the span before + 128, the
 # column, the lines it spans, the end column: each fitting a byte, as nearly every span does); four varints
-_NOWHERE, _SHORT, _LONG = 0, 1, 2   # a name's sub, primes, sample and decoration when it has none of them
+_NOWHERE, _SHORT, _LONG = 0, 1, 2
 
 
 def _uint(out: bytearray, n: int) -> None:
@@ -90,6 +100,7 @@ def _sint(out: bytearray, n: int) -> None:
 def pack(obj: Any, shared: dict[int, int] | None = None) -> bytes:
     """The bytes of ``obj`` (see the module's docstring); ``shared`` maps the ``id`` of an object of the
     file's shared table to its place there.  Raises PackError for a value it has no code for."""
+    code, names, span_at, _ = _codes()
     out = bytearray()
     made: dict[int, int] = {}      # id of a record or tuple already written -> its place in the order made
     keep: list[Any] = []           # what ``made`` names stays alive (an id is not reused meanwhile)
@@ -121,8 +132,8 @@ def pack(obj: Any, shared: dict[int, int] | None = None) -> bytes:
                 out.append(_TUPLE)
                 _uint(out, len(x))
             else:
-                out.append(_CODE[t])
-                if _SPAN_AT[t] is not None:
+                out.append(code[t])
+                if span_at[t] is not None:
                     span(x.span)
             made[id(x)] = len(keep)
             keep.append(x)
@@ -168,9 +179,9 @@ def pack(obj: Any, shared: dict[int, int] | None = None) -> bytes:
             span(x.span)
             made[id(x)] = len(keep)
             keep.append(x)
-        elif t in _CODE:
+        elif t in code:
             stack.append((x, True))
-            stack.extend((getattr(x, name), False) for name in reversed(_FIELDS[t]))
+            stack.extend((getattr(x, name), False) for name in reversed(names[t]))
         else:
             raise PackError(f"no code for a {t.__name__}")
     return bytes(out)
@@ -234,7 +245,7 @@ def unpack(data: bytes, shared: Sequence[Any] = ()) -> Any:
     line = 0
     pos = 0
     end = len(data)
-    classes, arity, keywords, span_at = _BY_CODE
+    classes, arity, keywords, span_at = _codes()[3]
     Name, Num = expressions.Name, expressions.Num
     while pos < end:
         op = data[pos]
@@ -342,10 +353,6 @@ def unpack(data: bytes, shared: Sequence[Any] = ()) -> Any:
             raise ValueError(f"packed data with an unknown code {op}")
     (obj,) = stack
     return obj
-
-
-_BY_CODE = ({_CODE[c]: c for c in _CLASSES}, {_CODE[c]: len(_FIELDS[c]) for c in _CLASSES},
-            {_CODE[c]: _KEYWORDS[c] for c in _CLASSES}, {_CODE[c]: _SPAN_AT[c] for c in _CLASSES})
 
 
 # the derivations of a file kept as they are, before any is packed: packing and unpacking cost a check some
