@@ -267,6 +267,11 @@ def unpack(data: bytes, shared: Sequence[Any] = ()) -> Any:
             names = keywords[op]
             if at == "kw" and not names:
                 obj = cls(*stack[len(stack) - k:], span=s) if k else cls(span=s)
+            elif not names:   # a span among the positional fields (a step, a derivation), or none
+                values = stack[len(stack) - k:] if k else []
+                if at is not None:
+                    values.insert(at, s)
+                obj = cls(*values)
             else:
                 values = stack[len(stack) - k:] if k else []
                 split = len(values) - len(names)
