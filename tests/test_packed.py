@@ -247,3 +247,28 @@ def test_a_fence_in_a_notebook_cell_is_placed_in_the_file_when_its_derivations_a
     (d,) = source.derivations
     where = source.locate(d.steps[0].span.line, d.steps[0].span.column)
     assert (where.cell, where.line) == (2, 7)   # the step's line in the second cell, as the notebook shows it
+
+
+NOTES = sorted(p for folder in ("tests/notes", "tests/cases", "proofs", "examples") if (ROOT / folder).is_dir()
+               for p in (ROOT / folder).rglob("*") if p.suffix in (".md", ".tex", ".rst", ".ipynb")
+               and p.name != "README.md") + sorted((ROOT / "proofs" / "seed").glob("*.pgv"))
+
+
+@pytest.mark.parametrize("path", NOTES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_file_read_with_every_derivation_packed_checks_as_with_none(path: Path, monkeypatch) -> None:
+    """The whole way from reading (the vocabulary's one walk) through the look-alike notes to the check."""
+    from pgverify import lookalikes
+
+    text = path.read_text(encoding="utf-8")
+    monkeypatch.setattr(packed, "UNPACKED", 10 ** 9)
+    plain, plain_skips = read_text(text, str(path), ReadOptions())
+    monkeypatch.setattr(packed, "UNPACKED", 0)
+    packed_all, skips = read_text(text, str(path), ReadOptions())
+    assert all(type(x) is bytes for x in packed_all.derivations._items)
+    assert not any(type(x) is bytes for x in plain.derivations._items)
+    assert packed_all == plain and skips == plain_skips
+    for a, b in zip(packed_all.derivations, plain.derivations):
+        same(a, b)
+    assert lookalikes.notes(packed_all) == lookalikes.notes(plain)
+    options = Options(in_process=True)
+    assert check_source(packed_all, options) == check_source(plain, options)
