@@ -227,6 +227,22 @@ def test_a_slice_under_its_own_expectation_keeps_the_score_function_identity() -
     assert got == REFUTED
 
 
+def test_a_chain_from_an_expectation_over_a_slice_to_its_trajectory_reads_and_is_unknown_not_a_crash() -> None:
+    """Its slice bound by the expectation once named the trajectory in the next step: the slice was made an
+    Opaque inside the expectation's variables, and reading, showing and checking the note raised."""
+    note = ("# T\n\n<!-- pgverify -->\n$$\\nabla_\\theta \\mathbb{E}_{\\tau_{:t} \\sim p_\\theta}[c(\\tau_{:t})] = "
+            "\\mathbb{E}_{\\tau_{:t} \\sim p_\\theta}[c(\\tau_{:t}) \\nabla_\\theta \\log p_\\theta(\\tau_{:t})]$$\n\n"
+            "then\n\n<!-- pgverify -->\n$$= \\int p_\\theta(\\tau) \\nabla_\\theta \\log p_\\theta(\\tau) R(\\tau) d\\tau$$\n")
+    source = read_text(note, "notes.md", ReadOptions())[0]
+    assert not source.errors and len(source.derivations) == 1
+    for expect in (n for d in source.derivations for s in d.steps for e in (s.previous, s.expr) if e is not None
+                   for n in m.nodes(e) if isinstance(n, m.Expect)):
+        assert all(isinstance(v, m.Name) for v in expect.variables)   # a binder holds names
+    result = check_source(source, Options(models=4))
+    steps = [s for d in result.derivations for s in d.steps]
+    assert [s.verdict for s in steps] == [PROVED, UNKNOWN] and "slice" in steps[1].message
+
+
 def test_a_left_side_with_an_optimum_is_a_claim_not_a_definition() -> None:
     source = read_text("# t\n\n$$\\max_\\pi f = \\min_\\pi(-f)$$\n", "notes.md", ReadOptions())[0]
     result = check_source(source, Options(models=4))

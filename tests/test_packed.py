@@ -193,7 +193,12 @@ def test_the_builder_packs_all_but_the_last_which_a_reader_may_still_replace() -
     assert builder[-1] is first and builder[0] == second and list(builder) == [second, first]
     with pytest.raises(IndexError):
         builder[0] = first
-    assert builder.build() == (second, first)
+    builder.append(second)
+    assert [builder[k] for k in range(-3, 3)] == [second, first, second] * 2   # negative places as a list's
+    with pytest.raises(IndexError):
+        builder[-4]
+    builder[-1] = first
+    assert builder.build() == (second, first, first)
 
 
 def test_a_check_over_packed_derivations_gives_the_results_of_one_over_the_tuple() -> None:

@@ -451,13 +451,17 @@ class DerivationsBuilder:
         return self._tail is not None
 
     def __getitem__(self, index: int) -> Derivation:
-        if index in (-1, len(self) - 1) and self._tail is not None:
+        index = index + len(self) if index < 0 else index
+        if index == len(self) - 1 and self._tail is not None:
             return self._tail
+        if not 0 <= index < len(self._items):
+            raise IndexError("derivation index out of range")
         item = self._items[index]
         return item if type(item) is not bytes else unpack(item, self._shared)
 
     def __setitem__(self, index: int, d: Derivation) -> None:
-        if index not in (-1, len(self) - 1) or self._tail is None:
+        index = index + len(self) if index < 0 else index
+        if index != len(self) - 1 or self._tail is None:
             raise IndexError("only the last derivation read can be replaced")
         self._tail = d
 

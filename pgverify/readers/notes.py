@@ -216,7 +216,7 @@ def free_indices(expr: m.Expr) -> list[tuple[m.Name, str]]:
             return
         if isinstance(e, m.Expect):
             walk(e.dist, bound)
-            walk(e.body, bound | {v.key() for v in e.variables})
+            walk(e.body, bound | {v.key() for v in e.variables if isinstance(v, m.Name)})   # (a slice: Opaque)
             return
         if isinstance(e, m.Name):
             for sub in e.sub:

@@ -157,7 +157,8 @@ class _Survey:
             if isinstance(node, m.BigOp):
                 self.bound.add(node.index.key())
             elif isinstance(node, m.Expect):
-                self.bound.update(v.key() for v in node.variables)
+                # (a variable the notes write as a slice, τ_{:t}, is read as an Opaque: no name to bind)
+                self.bound.update(v.key() for v in node.variables if isinstance(v, m.Name))
                 dist = node.dist
                 if isinstance(dist, m.Name):
                     self.drawn.setdefault(dist.key(), set()).add(len(node.variables))

@@ -29,6 +29,7 @@ slice the models do not know) the slice has no meaning either.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 from ... import model as m
 from .notation import SLICE
@@ -159,8 +160,27 @@ def _slices(lhs: m.Expr, rhs: m.Expr) -> tuple[m.Expr, m.Expr]:
               " to the trajectory, its components or another slice is not evaluated")
 
     def wrap(n: m.Expr) -> m.Expr | None:
-        return m.Opaque(n, reason, span=n.span) if _is_slice(n) else None
+        if _is_slice(n):
+            return m.Opaque(n, reason, span=n.span)
+        # a construct that binds a slice (E_{τ_{:t} ~ p}[…]) binds a name, never an Opaque: it is a value of its
+        # own as a whole, its slice kept a name (the model's binders hold names: show, keys and walks read them)
+        bound = _unwrapped_binding(n)
+        return m.Opaque(bound, reason, span=n.span) if bound is not None else None
     return m.transform(lhs, wrap), m.transform(rhs, wrap)
+
+
+def _unwrapped_binding(n: m.Expr) -> m.Expr | None:
+    """``n`` with the Opaque slices among its bound variables made names again, or None when it binds none."""
+    def plain(v: m.Expr) -> m.Expr:
+        return v.expr if isinstance(v, m.Opaque) else v
+
+    if isinstance(n, (m.Expect, m.CondExpect)) and any(isinstance(v, m.Opaque) for v in n.variables):
+        return replace(n, variables=tuple(plain(v) for v in n.variables))
+    if isinstance(n, m.BigOp) and (isinstance(n.index, m.Opaque) or isinstance(n.over, m.Opaque)):
+        return replace(n, index=plain(n.index), over=None if n.over is None else plain(n.over))
+    if isinstance(n, (m.Optimum, m.EvalAt)) and isinstance(n.variable, m.Opaque):
+        return replace(n, variable=plain(n.variable))
+    return None
 
 
 # --------------------------------------------------------------------------- atoms
