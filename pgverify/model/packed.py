@@ -61,22 +61,23 @@ def _record_classes() -> list[type]:
 
 @cache
 def _codes() -> tuple[dict[type, int], dict[type, tuple[str, ...]], dict[type, Any], tuple[dict[int, Any], ...]]:
-    """Each record class's code; its init fields in order (the positional ones, then the keyword-only ones)
-    but its span, which is written inline after the class's code; where the span goes among them ("kw": a
-    keyword, None: the class has none); and the same by code, for unpacking.  Made on first use: a file of
-    at most ``UNPACKED`` derivations never packs one."""
+    """Each record class's code; its positional init fields in order but its span, which is written inline
+    after the class's code; where the span goes among them ("kw": the keyword-only span of a node, None: the
+    class has none); and the same by code, for unpacking.  A record's one keyword-only field is its span (a
+    class with another could not be made from its positional fields: it is refused here).  Made on first use:
+    a file of at most ``UNPACKED`` derivations never packs one."""
     classes = _record_classes()
     assert _RECORD + len(classes) <= 256
+    for cls in classes:
+        assert all(f.name == "span" for f in fields(cls) if f.init and f.kw_only), cls
     code = {cls: _RECORD + k for k, cls in enumerate(classes)}
     names = {cls: tuple(f.name for f in fields(cls) if f.init and not f.kw_only and f.name != "span")
-             + tuple(f.name for f in fields(cls) if f.init and f.kw_only and f.name != "span") for cls in classes}
-    keywords = {cls: tuple(f.name for f in fields(cls) if f.init and f.kw_only and f.name != "span")
-                for cls in classes}
+             for cls in classes}
     span_at = {cls: next((k for k, f in enumerate(x for x in fields(cls) if x.init and not x.kw_only)
                           if f.name == "span"), "kw" if any(f.name == "span" and f.kw_only for f in fields(cls))
                          else None) for cls in classes}
     by_code = ({code[c]: c for c in classes}, {code[c]: len(names[c]) for c in classes},
-               {code[c]: keywords[c] for c in classes}, {code[c]: span_at[c] for c in classes})
+               {code[c]: span_at[c] for c in classes})
     return code, names, span_at, by_code
 
 
@@ -245,15 +246,29 @@ def unpack(data: bytes, shared: Sequence[Any] = ()) -> Any:
     line = 0
     pos = 0
     end = len(data)
-    classes, arity, keywords, span_at = _codes()[3]
+    classes, arity, span_at = _codes()[3]
     Name, Num = expressions.Name, expressions.Num
     while pos < end:
         op = data[pos]
         pos += 1
-        if op >= _RECORD:
-            cls = classes[op]
-            k = arity[op]
-            at = span_at[op]
+        if op >= _RECORD or op == _NAME or op == _NUM:   # a node: its value or fields, then its span
+            if op == _NAME or op == _NUM:
+                n = data[pos]
+                pos += 1
+                if n >= 0x80:
+                    n, pos = _varint(data, pos, n)
+                if op == _NAME:
+                    value: Any = sys.intern(data[pos:pos + n].decode("utf-8", "surrogatepass"))
+                    pos += n
+                else:
+                    d = data[pos]
+                    pos += 1
+                    if d >= 0x80:
+                        d, pos = _varint(data, pos, d)
+                    value = _fraction(n >> 1 if not n & 1 else -((n + 1) >> 1), d)
+                at: Any = "kw"
+            else:
+                at = span_at[op]
             if at is None:
                 s = None
             elif data[pos] == _SHORT:
@@ -264,51 +279,21 @@ def unpack(data: bytes, shared: Sequence[Any] = ()) -> Any:
                 s, pos = _span(data, pos, line)
                 if s is not NOWHERE:
                     line = s.line
-            names = keywords[op]
-            if at == "kw" and not names:
-                obj = cls(*stack[len(stack) - k:], span=s) if k else cls(span=s)
-            elif not names:   # a span among the positional fields (a step, a derivation), or none
-                values = stack[len(stack) - k:] if k else []
-                if at is not None:
-                    values.insert(at, s)
-                obj = cls(*values)
-            else:
-                values = stack[len(stack) - k:] if k else []
-                split = len(values) - len(names)
-                if at is not None and at != "kw":
-                    values.insert(at, s)
-                    split += 1
-                kw = dict(zip(names, values[split:]))
-                if at == "kw":
-                    kw["span"] = s
-                obj = cls(*values[:split], **kw)
-            if k:
-                del stack[len(stack) - k:]
-            push(obj)
-            made.append(obj)
-        elif op == _NAME or op == _NUM:
-            n = data[pos]
-            pos += 1
-            if n >= 0x80:
-                n, pos = _varint(data, pos, n)
             if op == _NAME:
-                value: Any = sys.intern(data[pos:pos + n].decode("utf-8", "surrogatepass"))
-                pos += n
+                obj = Name(value, span=s)
+            elif op == _NUM:
+                obj = Num(value, span=s)
             else:
-                d = data[pos]
-                pos += 1
-                if d >= 0x80:
-                    d, pos = _varint(data, pos, d)
-                value = _fraction(n >> 1 if not n & 1 else -((n + 1) >> 1), d)
-            if data[pos] == _SHORT:
-                line += data[pos + 1] - 128
-                s = Span(line, data[pos + 2], line + data[pos + 3], data[pos + 4])
-                pos += 5
-            else:
-                s, pos = _span(data, pos, line)
-                if s is not NOWHERE:
-                    line = s.line
-            obj = Name(value, span=s) if op == _NAME else Num(value, span=s)
+                k = arity[op]
+                values = stack[len(stack) - k:] if k else []
+                if k:
+                    del stack[len(stack) - k:]
+                if at == "kw":
+                    obj = classes[op](*values, span=s)
+                else:   # a span among the positional fields (a step, a derivation), or none
+                    if at is not None:
+                        values.insert(at, s)
+                    obj = classes[op](*values)
             push(obj)
             made.append(obj)
         elif op == _STR:
@@ -379,7 +364,8 @@ class Derivations(Sequence[Derivation]):
         builder = DerivationsBuilder(unpacked)
         for d in derivations:
             builder.append(d)
-        self._items, self._shared, self._last = builder._finished()
+        self._items, self._shared = builder._finished()
+        self._last: tuple[bytes, Derivation] | None = None
 
     @classmethod
     def _of(cls, items: tuple[bytes | Derivation, ...], shared: tuple[Any, ...]) -> Derivations:
@@ -470,11 +456,11 @@ class DerivationsBuilder:
             yield self[k]
 
     def build(self) -> Derivations:
-        return Derivations._of(*self._finished()[:2])
+        return Derivations._of(*self._finished())
 
-    def _finished(self) -> tuple[tuple[bytes | Derivation, ...], tuple[Any, ...], None]:
+    def _finished(self) -> tuple[tuple[bytes | Derivation, ...], tuple[Any, ...]]:
         items = self._items + ([self._pack(self._tail)] if self._tail is not None else [])
-        return tuple(items), tuple(self._shared), None
+        return tuple(items), tuple(self._shared)
 
     def _pack(self, d: Derivation) -> bytes | Derivation:
         if len(self._items) < self._unpacked:

@@ -217,8 +217,6 @@ def _distributions_from_use(early: Sequence[m.Declaration], survey: _Survey, rl:
         if key in declared or key in seen or rl and key[0] in _RL_FUNCTIONS and \
                 (key[0] not in ("p_θ", "P_θ", "Pr_θ") or over_trajectories):
             return
-        if not all(isinstance(a, m.Name) and a.sample is None for a in call.all_args) or not call.args:
-            return
         plain = _plain
         if len({_plain(a).key() for a in call.all_args}) != len(call.all_args):
             # (x, y_w, y_l) ~ D: the subscripts tell the variables apart (both range over y's space); not
@@ -232,7 +230,7 @@ def _distributions_from_use(early: Sequence[m.Declaration], survey: _Survey, rl:
         out.append(m.DistDecl(m.Call(call.func, tuple(plain(a) for a in call.args),
                                      tuple(plain(g) for g in call.given))))
 
-    for call, joint in survey.uses:
+    for call, joint in survey.uses:   # (calls of plain variables only: _Survey._use)
         add(call, joint)
     return out
 
